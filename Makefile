@@ -1,0 +1,55 @@
+# Entry points for people and CI. Everything else is CMake.
+#   make demo   install what is missing, build, run the main commands on a capture we make
+#   make test   install what is missing, build, run every test (unit, corpus, differential, sanitizers)
+#   make bench  build Release and run the benchmarks (Google Benchmark + end-to-end script)
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+
+# Debian packages the build, the tests and the oracles need.
+DEPS := g++ cmake ninja-build pkg-config python3 \
+        libcli11-dev libfmt-dev zlib1g-dev libzstd-dev libssl-dev nlohmann-json3-dev \
+        libgtest-dev libgmock-dev libbenchmark-dev \
+        tshark tcpdump zstd gzip hyperfine
+
+.PHONY: all deps build asan demo test test-unit test-asan bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing missing Debian packages:" $$missing; \
+	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  echo "wireshark-common wireshark-common/install-setuid boolean false" | $$SUDO debconf-set-selections; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DPCAPSCOPE_SANITIZE=ON -DPCAPSCOPE_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+demo: build
+	tools/demo.sh $(BUILD)
+
+test-unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The sanitizer build runs the unit tests and the whole-corpus crash/hang sweep.
+test-asan: asan
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|sanitize'
+
+test: test-unit test-asan
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

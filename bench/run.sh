@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: builds a large real-traffic capture from the corpus,
+# runs the Google Benchmark read/decode suite, then times pcapscope against
+# capinfos, tcpdump and tshark on the same file in the same run (ratios, not
+# lone absolute times: the machines are shared and noisy).
+#
+# usage: bench/run.sh BUILD_DIR [COPIES]
+set -euo pipefail
+build=${1:-build}
+copies=${2:-10}
+here=$(cd "$(dirname "$0")" && pwd)
+shared=${PCAPSCOPE_SHARED:-$here/../../shared}
+work=$build/bench-data
+mkdir -p "$work"
+pcap=$work/bench-$copies.pcap
+
+if [ ! -s "$pcap" ]; then
+  awk -F'\t' 'NR>1 && $2=="pcap" && $3=="ether" && $5==0 && $1 !~ /\.gz$/ {print "'"$shared"'/corpus/" $1}' \
+    "$shared/corpus/MANIFEST.tsv" > "$work/list.txt"
+  python3 "$shared/bench/make-bench-pcap.py" "$pcap" "$copies" --list "$work/list.txt"
+fi
+ls -l "$pcap"
+"$build/pcapscope" info --no-decode "$pcap" | grep -E 'Packets|Captured bytes'
+
+echo
+echo "== Google Benchmark (read, read+decode) =="
+PCAPSCOPE_BENCH_PCAP=$pcap "$build/bench/pcapscope_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
+echo
+echo "== End to end, same file, same run (hyperfine) =="
+hyperfine --warmup 1 --runs 5 -N \
+  -n "pcapscope info --no-hash" "$build/pcapscope info --no-hash $pcap" \
+  -n "pcapscope info --no-hash --no-decode" "$build/pcapscope info --no-hash --no-decode $pcap" \
+  -n "capinfos -c" "capinfos -c $pcap" \
+  -n "tcpdump -r FILE -w /dev/null" "tcpdump -r $pcap -w /dev/null" \
+  --export-markdown "$work/hyperfine.md"
+echo
+echo "== CSV fields, pcapscope vs tshark -T fields (same fields) =="
+fields=frame.number,ip.src,ip.dst,tcp.srcport,tcp.dstport,udp.srcport,udp.dstport
+targs=$(echo $fields | sed 's/,/ -e /g; s/^/-e /')
+hyperfine --warmup 1 --runs 3 \
+  -n "pcapscope packets --format csv" "$build/pcapscope packets --format csv --fields $fields $pcap > /dev/null" \
+  -n "tshark -T fields" "tshark -n -r $pcap -T fields -E occurrence=f $targs > /dev/null" \
+  --export-markdown "$work/hyperfine-fields.md"

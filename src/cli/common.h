@@ -1,0 +1,40 @@
+// Pieces every subcommand shares: error reporting, opening inputs, stdout.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pcapscope/capture.h"
+
+namespace CLI {
+class App;
+}
+
+namespace pcapscope::cli {
+
+// Exit codes (ARCHITECTURE.md): 0 ok, 1 alerts with --fail-on-alert, 2 usage or input error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 2;
+
+// Prints "pcapscope: WHAT: WHY" on stderr and exits with status 2.
+[[noreturn]] void die(std::string_view what, std::string_view why);
+
+// Opens the inputs as one timeline, or dies naming the file that failed.
+Timeline open_inputs(const std::vector<std::string>& paths);
+
+// stdout with a large buffer; write() never allocates.
+class Stdout {
+ public:
+  static void write(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+  static void init();   // sets a 1 MiB buffer
+  static void flush();  // dies with a one-line error if stdout failed (disk full ...)
+};
+
+// Registration of each subcommand (one file each).
+void add_info_command(CLI::App& app, int& exit_code);
+void add_packets_command(CLI::App& app, int& exit_code);
+void add_export_command(CLI::App& app, int& exit_code);
+
+}  // namespace pcapscope::cli

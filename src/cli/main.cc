@@ -1,0 +1,40 @@
+// pcapscope command line: one subcommand a file, wired here.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+
+#include "cli/common.h"
+
+#ifndef PCAPSCOPE_VERSION
+#define PCAPSCOPE_VERSION "dev"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace pcapscope::cli;
+  CLI::App app{"pcapscope: read-only network forensics for pcap and pcapng evidence", "pcapscope"};
+  app.set_version_flag("--version", std::string("pcapscope ") + PCAPSCOPE_VERSION);
+  app.require_subcommand(1);
+  app.footer("Run 'pcapscope COMMAND --help' for a command's options.");
+  int exit_code = kExitOk;
+  add_info_command(app, exit_code);
+  add_packets_command(app, exit_code);
+  add_export_command(app, exit_code);
+
+  Stdout::init();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    fmt::print(stderr, "pcapscope: usage: {}\nRun 'pcapscope --help' for usage.\n", msg);
+    return kExitUsage;
+  }
+  Stdout::flush();
+  return exit_code;
+}

@@ -1,0 +1,91 @@
+// `pcapscope packets FILE...`: one line per packet, a detail view, or chosen
+// fields as text, CSV or JSON Lines.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/common.h"
+#include "cli/selection.h"
+#include "output/packet_printer.h"
+#include "pcapscope/decode.h"
+#include "pcapscope/fields.h"
+
+namespace pcapscope::cli {
+namespace {
+
+struct PacketsOptions {
+  std::vector<std::string> files;
+  std::string slice;
+  std::string fields;
+  std::string format = "text";
+  bool show = false;
+  bool hex = false;
+};
+
+std::vector<const FieldDef*> parse_fields(const std::string& list) {
+  std::vector<const FieldDef*> out;
+  std::size_t pos = 0;
+  while (pos <= list.size() && !list.empty()) {
+    auto comma = list.find(',', pos);
+    std::string name = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    if (name.empty()) die("--fields", "empty field name in \"" + list + "\"");
+    const FieldDef* f = find_field(name);
+    if (!f) die("--fields", "unknown field \"" + name + "\" (see 'pcapscope packets --show' for the names)");
+    out.push_back(f);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+int run(const PacketsOptions& opt) {
+  PrintOptions po;
+  po.format = opt.format == "json" || opt.format == "jsonl" ? OutputFormat::kJson
+              : opt.format == "csv"                         ? OutputFormat::kCsv
+                                                            : OutputFormat::kText;
+  po.fields = parse_fields(opt.fields);
+  po.show = opt.show;
+  po.hex = opt.hex;
+  if (po.format == OutputFormat::kCsv && (po.show || po.hex)) die("--format csv", "--show and --hex need text or json");
+  auto slice = parse_slice_option(opt.slice);
+
+  auto printer = make_printer(po);
+  std::string out;
+  printer->begin(out);
+  Stdout::write(out);
+  DecodedPacket dec;
+  PacketContext pctx;
+  Timeline tl = for_each_selected(opt.files, slice, [&](const Packet& pkt, const SelectionContext& sctx) {
+    pctx.first_ts_ns = sctx.first_ts_ns;
+    decode(pkt, dec);
+    out.clear();
+    printer->print(dec, pctx, out);
+    Stdout::write(out);
+  });
+  Stdout::flush();
+  report_damage(tl);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_packets_command(CLI::App& app, int& exit_code) {
+  auto opt = std::make_shared<PacketsOptions>();
+  auto* cmd = app.add_subcommand("packets", "List packets: summaries, layer details, chosen fields (text, CSV, JSON Lines)");
+  cmd->add_option("files", opt->files, "Capture files, merged into one timeline by time (- for stdin)")->required();
+  cmd->add_option("--slice", opt->slice,
+                  "Packets to list, Python slice over 0-based indices: START:STOP[:STEP], negatives count from the end "
+                  "(e.g. 0:10, -5:, ::100, 7)");
+  cmd->add_option("--fields", opt->fields, "Comma-separated field names (Wireshark's), e.g. frame.number,ip.src,tcp.dstport");
+  cmd->add_option("--format", opt->format, "text (default), json (JSON Lines, one object per packet) or csv")
+      ->check(CLI::IsMember({"text", "json", "jsonl", "csv"}));
+  cmd->add_flag("--show", opt->show, "Show every layer with every field of its table");
+  cmd->add_flag("--hex", opt->hex, "Add a hex dump of the captured bytes");
+  cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
+}
+
+}  // namespace pcapscope::cli

@@ -1,0 +1,35 @@
+// Walking the packets a --slice selects, over one timeline of inputs.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/slice.h"
+#include "pcapscope/capture.h"
+
+namespace pcapscope::cli {
+
+struct SelectionContext {
+  std::int64_t first_ts_ns = 0;  // timestamp of the timeline's first packet (index 0)
+  const Timeline* timeline = nullptr;
+};
+
+// Calls VISIT(packet, context) for each packet SLICE selects, in slice order.
+// Positive steps stream and stop reading at STOP; negative indices cost one
+// counting pass first (so they need real files, not stdin); negative steps
+// keep copies of the selected packets to emit them in reverse.
+// Returns the timeline (for its summaries) after the walk.
+using PacketVisitor = std::function<void(const Packet&, const SelectionContext&)>;
+Timeline for_each_selected(const std::vector<std::string>& paths, const std::optional<Slice>& slice,
+                           const PacketVisitor& visit);
+
+// Parses --slice or dies with a usage error.
+std::optional<Slice> parse_slice_option(const std::string& text);
+
+// Reports damage found in the inputs on stderr (one line per region) so a
+// carve or a listing never hides that part of the evidence was unreadable.
+void report_damage(const Timeline& tl);
+
+}  // namespace pcapscope::cli

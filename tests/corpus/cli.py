@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""The command line as a user meets it: exit codes, one-line errors, --help,
+slices with Python's semantics, CSV/JSON shapes, stdin, several files as one
+timeline, export round trips and refusals."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from common import manifest, run, summary_line
+
+binary, shared, make_demo = sys.argv[1], sys.argv[2], sys.argv[3]
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(bool(ok))
+    print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + detail if detail and not ok else ''}")
+
+
+def ps(*args, stdin=None):
+    return run([binary] + list(args), stdin=stdin)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    demo = os.path.join(tmp, "demo.pcap")
+    subprocess.run([make_demo, demo], check=True, stdout=subprocess.DEVNULL)
+    demo_ng = os.path.join(tmp, "demo.pcapng")
+    subprocess.run([make_demo, demo_ng], check=True, stdout=subprocess.DEVNULL)
+
+    # --version, --help on every command.
+    p = ps("--version")
+    check("--version", p.returncode == 0 and p.stdout.startswith(b"pcapscope "), p.stdout.decode())
+    for cmd in ("info", "packets", "export"):
+        p = ps(cmd, "--help")
+        check(f"{cmd} --help", p.returncode == 0 and b"Usage" in p.stdout and b"--" in p.stdout, p.stdout.decode()[:200])
+
+    # Errors: one line on stderr, "pcapscope: ...", exit 2.
+    missing = os.path.join(tmp, "nope.pcap")
+    notcap = os.path.join(tmp, "notes.txt")
+    open(notcap, "w").write("this is not a capture file\n")
+    empty = os.path.join(tmp, "empty.pcap")
+    open(empty, "w").close()
+    for name, args in [("missing file", ["info", missing]), ("not a capture", ["info", notcap]),
+                       ("empty file", ["packets", empty]), ("bad slice", ["packets", demo, "--slice", "1:x"]),
+                       ("zero step", ["packets", demo, "--slice", "::0"]),
+                       ("unknown field", ["packets", demo, "--fields", "ip.sorce"]),
+                       ("bad format", ["packets", demo, "--format", "xml"]),
+                       ("unknown command", ["frobnicate", demo]), ("no command", [])]:
+        p = ps(*args)
+        err = p.stderr.decode(errors="replace").strip().splitlines()
+        check(f"error: {name}", p.returncode == 2 and err and err[0].startswith("pcapscope: ") and not p.stdout,
+              f"exit {p.returncode}, stderr {err}")
+    p = ps("info", missing)
+    check("error names the file", missing in p.stderr.decode(), p.stderr.decode())
+
+    # Slices: Python semantics over 0-based indices, frame numbers 1-based.
+    def frames(*args, path=demo):
+        p = ps("packets", path, "--format", "csv", "--fields", "frame.number", *args)
+        return [int(x) for x in p.stdout.decode().split()[1:]]
+    total = len(frames())
+    for s in ["0:5", "5:", "-5:", "::7", "::-1", "-3::-1", "10:2:-2", "7", "-1", "3:-3", "100:"]:
+        parts = s.split(":")
+        if len(parts) == 1:
+            i = int(s)
+            want = list(range(total))[slice(i, None if i == -1 else i + 1)]
+        else:
+            want = list(range(total))[slice(*[int(x) if x else None for x in parts + [""] * (3 - len(parts))])]
+        got = frames("--slice", s)
+        check(f"slice {s}", got == [i + 1 for i in want], f"got {got}, want {[i + 1 for i in want]}")
+
+    # CSV: header row, absent fields empty; JSON Lines: one object a line, null when absent.
+    p = ps("packets", demo, "--format", "csv", "--fields", "frame.number,ip.src,tcp.dstport,udp.dstport", "--slice", "0:3")
+    lines = p.stdout.decode().splitlines()
+    check("csv header", lines[0] == "frame.number,ip.src,tcp.dstport,udp.dstport", lines[0])
+    check("csv arp row leaves IP fields empty", lines[1] == "1,,,", lines[1])
+    check("csv dns row", lines[2] == "2,10.0.0.23,,53", lines[2])
+    p = ps("packets", demo, "--format", "json", "--fields", "frame.number,ip.src,tcp.dstport", "--slice", "0:2")
+    objs = [json.loads(line) for line in p.stdout.decode().splitlines()]
+    check("json lines", len(objs) == 2 and objs[0] == {"frame.number": 1, "ip.src": None, "tcp.dstport": None}, str(objs))
+    p = ps("packets", demo, "--show", "--slice", "3:4")
+    out = p.stdout.decode()
+    check("--show lists layers and fields", all(x in out for x in ("Frame 4", "ip.src: 10.0.0.23", "tcp.flags.syn: 1",
+                                                                    "tcp.options.mss_val: 1460")), out[:2000])
+    p = ps("packets", demo, "--show", "--format", "json", "--slice", "3:4")
+    j = json.loads(p.stdout.decode())
+    check("--show json has layers", [layer["layer"] for layer in j["layers"]] == ["frame", "eth", "ip", "tcp"], str(j)[:500])
+
+    # stdin, compressed stdin, pcapng; all agree with the file.
+    ref = ps("packets", demo, "--format", "csv").stdout
+    with open(demo, "rb") as f:
+        check("stdin", ps("packets", "-", "--format", "csv", stdin=f).stdout == ref)
+    gz = os.path.join(tmp, "demo.pcap.gz")
+    subprocess.run(f"gzip -c {demo} > {gz}", shell=True, check=True)
+    check("gzip", ps("packets", gz, "--format", "csv").stdout == ref)
+    zs = os.path.join(tmp, "demo.pcap.zst")
+    subprocess.run(["zstd", "-q", "-o", zs, demo], check=True)
+    check("zstd", ps("packets", zs, "--format", "csv").stdout == ref)
+    check("pcapng", ps("packets", demo_ng, "--format", "csv").stdout == ref)
+
+    # Several files, one timeline: a capture split in two and read back merged.
+    a, b = os.path.join(tmp, "a.pcap"), os.path.join(tmp, "b.pcapng")
+    ps("export", demo, "--slice", "::2", "-o", a)
+    ps("export", demo, "--slice", "1::2", "-o", b)
+    merged = ps("packets", b, a, "--format", "csv", "--fields", "frame.time_epoch,ip.src,tcp.seq").stdout
+    single = ps("packets", demo, "--format", "csv", "--fields", "frame.time_epoch,ip.src,tcp.seq").stdout
+    check("two files merged by time", merged == single)
+
+    # export: round trip byte-exact, refuses inputs and existing files.
+    out = os.path.join(tmp, "all.pcap")
+    p = ps("export", demo, "-o", out)
+    check("export all is byte-identical", p.returncode == 0 and open(out, "rb").read() == open(demo, "rb").read())
+    p = ps("export", demo, "-o", out)
+    check("export refuses existing output", p.returncode == 2 and b"exists" in p.stderr)
+    p = ps("export", demo, "-o", demo, "--force")
+    check("export refuses its input", p.returncode == 2 and b"input" in p.stderr)
+
+    # info json keys.
+    j = json.loads(ps("info", "--format", "json", demo).stdout)
+    check("info json keys", all(k in j for k in ("packets", "sha256", "format", "link_types", "first_ts", "last_ts",
+                                                 "damaged_regions")) and j["packets"] == total and j["link_types"] == ["ether"],
+          str(j))
+
+summary_line(sum(results), len(results) - sum(results), "cli: ")
+sys.exit(0 if all(results) else 1)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make demo`: make a small capture with pcapscope's own writer, then run the
+# main commands on it. Usage: tools/demo.sh BUILD_DIR
+set -euo pipefail
+build=${1:-build}
+bin=$build/pcapscope
+demo_dir=$build/demo
+mkdir -p "$demo_dir"
+capture=$demo_dir/demo.pcap
+
+run() { printf '\n$ %s\n' "$*"; "$@"; }
+
+"$build/pcapscope-make-demo" "$capture"
+run "$bin" info "$capture"
+run "$bin" packets "$capture" --slice 0:12
+run "$bin" packets "$capture" --slice 3:4 --show
+run "$bin" packets "$capture" --format csv --fields frame.number,ip.src,ip.dst,tcp.dstport,udp.dstport,tcp.len --slice -6:
+rm -f "$demo_dir/upload.pcapng"
+run "$bin" export "$capture" --slice 23: -o "$demo_dir/upload.pcapng"
+run "$bin" info --format json "$demo_dir/upload.pcapng"
