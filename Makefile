@@ -33,7 +33,7 @@ build: deps
 	cmake --build $(BUILD) -j $(JOBS)
 
 asan: deps
-	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DPCAPSCOPE_SANITIZE=ON -DPCAPSCOPE_BENCH=OFF
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPCAPSCOPE_SANITIZE=ON -DPCAPSCOPE_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 demo: build

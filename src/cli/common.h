@@ -36,5 +36,6 @@ class Stdout {
 void add_info_command(CLI::App& app, int& exit_code);
 void add_packets_command(CLI::App& app, int& exit_code);
 void add_export_command(CLI::App& app, int& exit_code);
+void add_fields_command(CLI::App& app, int& exit_code);
 
 }  // namespace pcapscope::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add_info_command(app, exit_code);
   add_packets_command(app, exit_code);
   add_export_command(app, exit_code);
+  add_fields_command(app, exit_code);
 
   Stdout::init();
   try {

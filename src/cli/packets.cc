@@ -34,7 +34,7 @@ std::vector<const FieldDef*> parse_fields(const std::string& list) {
     while (!name.empty() && name.back() == ' ') name.pop_back();
     if (name.empty()) die("--fields", "empty field name in \"" + list + "\"");
     const FieldDef* f = find_field(name);
-    if (!f) die("--fields", "unknown field \"" + name + "\" (see 'pcapscope packets --show' for the names)");
+    if (!f) die("--fields", "unknown field \"" + name + "\" (run 'pcapscope fields' for the names)");
     out.push_back(f);
     if (comma == std::string::npos) break;
     pos = comma + 1;

@@ -37,6 +37,10 @@ struct State {
   std::uint8_t mpls_labels = 0;
   std::uint8_t ext_headers = 0;
   std::uint8_t next_header = 0;  // IPv6 next-header value naming the header at s.off
+  // Inside the first fragment of a fragmented datagram: its transport header
+  // is decoded (ports are what an analyst looks for, as tshark does with
+  // defragmentation off), but what follows is incomplete, so nothing above it.
+  bool first_fragment = false;
 
   std::uint32_t avail() const { return off < end ? end - off : 0; }
   const std::uint8_t* at() const { return base + off; }

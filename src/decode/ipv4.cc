@@ -101,10 +101,11 @@ void decode_ipv4(State& s) {
     return;
   }
 
-  // Fragments are reassembled in the session stage; here a fragment's payload
-  // stays raw (the first one included: its transport header may be partial).
+  // Fragments are reassembled in the session stage; here a non-first
+  // fragment's payload stays raw, and the first one gives only its transport header.
   const std::uint16_t frag = load_be16(h + 6);
-  if ((frag & 0x3fff) != 0) return;
+  if ((frag & 0x1fff) != 0) return;
+  if (frag & 0x2000) s.first_fragment = true;
 
   s.next_header = h[9];  // names the header for AH, which the IPv6 extension walker skips
   const Proto next = proto_for_ip_protocol(h[9], false);

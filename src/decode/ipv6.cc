@@ -61,8 +61,13 @@ void decode_ipv6_ext(State& s) {
   if (!l) return;
   const std::uint8_t* h = s.at();
   s.off += len;
-  // Fragments wait for the session stage's reassembly; the payload stays raw.
-  if (type == kFragment && (load_be16(h + 2) & 0xfff9) != 0) return;
+  // Fragments wait for the session stage's reassembly: a non-first fragment's
+  // payload stays raw, the first one gives only its transport header.
+  if (type == kFragment) {
+    const std::uint16_t off_flags = load_be16(h + 2);
+    if ((off_flags & 0xfff8) != 0) return;
+    if (off_flags & 1) s.first_fragment = true;
+  }
   dispatch_next_header(s, h[0]);
 }
 
@@ -91,7 +96,8 @@ FieldValue if_ext(const DecodedPacket& p, const Layer& l) {
 
 FieldValue frag_offset(const DecodedPacket& p, const Layer& l) {
   const auto* h = header_at(p, l, 4);
-  return h ? FieldValue::of_uint(load_be16(h + 2) & 0xfff8u) : FieldValue::absent();
+  // In 8-octet units, as Wireshark shows ipv6.fraghdr.offset.
+  return h ? FieldValue::of_uint(load_be16(h + 2) >> 3) : FieldValue::absent();
 }
 
 constexpr FieldDef kIpv6Fields[] = {
@@ -115,7 +121,7 @@ constexpr FieldDef kIpv6ExtFields[] = {
     {"ipv6.routing.type", FieldType::kUInt, Proto::kIpv6Ext, if_ext<kRouting, get_u8<2>>, "Type"},
     {"ipv6.routing.segleft", FieldType::kUInt, Proto::kIpv6Ext, if_ext<kRouting, get_u8<3>>, "Segments Left"},
     {"ipv6.fraghdr.nxt", FieldType::kUInt, Proto::kIpv6Ext, if_ext<kFragment, get_u8<0>>, "Next header"},
-    {"ipv6.fraghdr.offset", FieldType::kUInt, Proto::kIpv6Ext, if_ext<kFragment, frag_offset>, "Offset (bytes)"},
+    {"ipv6.fraghdr.offset", FieldType::kUInt, Proto::kIpv6Ext, if_ext<kFragment, frag_offset>, "Offset (8-octet units)"},
     {"ipv6.fraghdr.more", FieldType::kBool, Proto::kIpv6Ext, if_ext<kFragment, get_flag<2, 2, 0x0001>>, "More Fragments"},
     {"ipv6.fraghdr.ident", FieldType::kUInt, Proto::kIpv6Ext, if_ext<kFragment, get_be32<4>>, "Identification", true, 8},
     {"ipv6.dstopts.nxt", FieldType::kUInt, Proto::kIpv6Ext, if_ext<kDstOpts, get_u8<0>>, "Next Header"},

@@ -34,7 +34,7 @@ void decode_udp(State& s) {
   const std::uint16_t len = load_be16(h + 4);
   const std::uint16_t sport = load_be16(h), dport = load_be16(h + 2);
   s.off += kHeader;
-  if (s.in_icmp_error()) return;  // the quote ends here for our purposes
+  if (s.in_icmp_error() || s.first_fragment) return;  // the rest is incomplete: stop at the ports
   if (len < kHeader) {
     // 0 is legal only for IPv6 jumbograms; anything below 8 is broken.
     if (!(len == 0 && s.wire_end - l->offset > 0xffff)) {

@@ -39,9 +39,12 @@ with tempfile.TemporaryDirectory() as tmp:
     if p.returncode != 0:
         fail(f"mergecap: {p.stderr.decode(errors='replace')[:500]}")
 
-    # Protocol preferences that only change reassembly/column text are left at
-    # tshark's defaults: the compared fields come from single packets.
-    targs = ["tshark", "-n", "-r", merged, "-T", "fields", "-E", "occurrence=f", "-E", "separator=,"]
+    # IP defragmentation off: pcapscope's decoder is stateless (reassembly is
+    # the session stage's job), so both tools must look at one packet at a
+    # time. With it on, tshark shows the reassembled datagram's ports on the
+    # last fragment instead of the first. Everything else is tshark's default.
+    targs = ["tshark", "-n", "-r", merged, "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
+             "-T", "fields", "-E", "occurrence=f", "-E", "separator=,"]
     for f in FIELDS:
         targs += ["-e", f]
     t = run(targs, timeout=1800)

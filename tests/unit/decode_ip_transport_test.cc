@@ -38,13 +38,19 @@ TEST(DecodeIpv4, BadChecksumIsFlaggedNotDropped) {
   EXPECT_EQ(p.f("ip.checksum.status"), "1");
 }
 
-TEST(DecodeIpv4, FragmentsStayRaw) {
-  Decoded first(cat({eth(0x0800), ipv4(17, 16, {}, 0x2000), udp(1, 2, 8), ByteVec(8, 0)}));
-  EXPECT_EQ(first.protos(), "frame:eth:ip");
-  EXPECT_EQ(first.d.payload_len, 16u);
+TEST(DecodeIpv4, FirstFragmentGivesPortsLaterFragmentsStayRaw) {
+  // The first fragment's UDP length (8 + 100) exceeds the fragment: that is
+  // normal for a fragment, so no bad_udp_length, and nothing above UDP.
+  Decoded first(cat({eth(0x0800), ipv4(17, 16, {}, 0x2000), udp(4789, 4789, 100), ByteVec(8, 0)}));
+  EXPECT_EQ(first.protos(), "frame:eth:ip:udp");
+  EXPECT_EQ(first.f("udp.srcport"), "4789");
+  EXPECT_EQ(first.anomalies(), "");
+  EXPECT_EQ(first.d.payload_len, 8u);
   Decoded later(cat({eth(0x0800), ipv4(17, 8, {}, 0x0003), ByteVec(8, 0)}));
+  EXPECT_EQ(later.protos(), "frame:eth:ip");
   EXPECT_EQ(later.f("ip.frag_offset"), "24");  // bytes, as Wireshark shows it
   EXPECT_EQ(later.f("ip.flags.mf"), "0");
+  EXPECT_EQ(later.f("udp.srcport"), "");
 }
 
 TEST(DecodeIpv4, MalformedHeaders) {
@@ -93,8 +99,13 @@ TEST(DecodeIpv6, ExtensionHeadersAndFragment) {
 
   ByteVec frag = {17, 0, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef};
   Decoded q(cat({eth(0x86dd), ipv6(44, 24), frag, udp(1, 2, 8), ByteVec(8, 0)}));
-  EXPECT_EQ(q.protos(), "frame:eth:ipv6:ipv6.ext");
+  EXPECT_EQ(q.protos(), "frame:eth:ipv6:ipv6.ext:udp");  // first fragment: ports only
   EXPECT_EQ(q.f("ipv6.fraghdr.more"), "1");
+  EXPECT_EQ(q.f("ipv6.fraghdr.offset"), "0");
+  ByteVec later_frag = {17, 0, 0x00, 0x19, 0xde, 0xad, 0xbe, 0xef};  // offset 3 units, M=1
+  Decoded later(cat({eth(0x86dd), ipv6(44, 16), later_frag, ByteVec(8, 0)}));
+  EXPECT_EQ(later.protos(), "frame:eth:ipv6:ipv6.ext");
+  EXPECT_EQ(later.f("ipv6.fraghdr.offset"), "3");  // 8-octet units, as Wireshark shows it
   EXPECT_EQ(q.f("ipv6.fraghdr.ident"), "0xdeadbeef");
 
   ByteVec ah = {6, 4, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
