@@ -114,9 +114,10 @@ class PcapReader final : public ReaderBase {
     return Verdict::kOk;
   }
 
+  // Called for every record, so not through the general ticks_to_ns: with
+  // 32-bit seconds and fraction the sum cannot overflow (< 4.3e18 + 4.3e12).
   std::int64_t ts_ns(const RecordHeader& h) const {
-    std::uint64_t ticks = static_cast<std::uint64_t>(h.sec) * (nsec_ ? 1000000000u : 1000000u) + h.frac;
-    return ticks_to_ns(ticks, TsResolution{static_cast<std::uint8_t>(nsec_ ? 9 : 6)}, 0);
+    return static_cast<std::int64_t>(h.sec) * 1000000000 + static_cast<std::int64_t>(h.frac) * (nsec_ ? 1 : 1000);
   }
 
   bool far_apart(std::int64_t a, std::int64_t b) const {
@@ -145,7 +146,6 @@ class PcapReader final : public ReaderBase {
     return "pcap_timestamp_implausible";
   }
 
-  bool at_end(std::uint64_t at) { return source_->view(at, 1).empty(); }
 
   // A suspicious record is trusted when the chain of headers after it holds:
   // the next record is complete and the one after it at least sane (or the
@@ -170,7 +170,7 @@ class PcapReader final : public ReaderBase {
            h.origlen <= std::max(kResyncMaxOrigLen, options_.max_record_len) && h.frac < frac_limit_;
   }
 
-  bool resync_at(std::uint64_t at) {
+  bool resync_at(std::uint64_t at) override {
     RecordHeader c;
     if (!candidate_header(at, c)) return false;
     std::size_t need = rec_hdr_len_ + c.caplen;
@@ -184,24 +184,6 @@ class PcapReader final : public ReaderBase {
     // The second record may be the cut end of the file; its header has already vouched.
     Bytes nv = source_->view(next_at, next_need);
     return nv.size() >= next_need || at_end(next_at + nv.size());
-  }
-
-  // Skips from pos_ to the next resynchronisation point (or the end of data).
-  // Each offset is tested in constant work, so the scan is linear in the file.
-  void recover(const char* reason, bool truncated_if_no_resync) {
-    std::uint64_t start = pos_;
-    std::uint64_t at = pos_ + 1;
-    while (!at_end(at)) {
-      source_->release(at);
-      if (resync_at(at)) {
-        add_damage(start, at - start, reason);
-        pos_ = at;
-        return;
-      }
-      ++at;
-    }
-    add_damage(start, at - start, truncated_if_no_resync ? "truncated_record" : reason);
-    pos_ = at;
   }
 
   void emit(Packet& out, const RecordHeader& h, std::uint32_t flags) {

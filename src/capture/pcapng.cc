@@ -78,7 +78,6 @@ class PcapngReader final : public ReaderBase {
  private:
   enum class Step { kEmitted, kContinue, kEnd, kPacketAhead };
 
-  bool at_end(std::uint64_t at) { return source_->view(at, 1).empty(); }
 
   Framing frame(std::uint64_t at, bool big_endian, Block& b) {
     Bytes v = source_->view(at, 12);
@@ -230,7 +229,7 @@ class PcapngReader final : public ReaderBase {
 
   // A resync candidate: a known block type, sound framing, and a next block
   // that is soundly framed too (or the end of the data, or a cut last block).
-  bool resync_at(std::uint64_t at) {
+  bool resync_at(std::uint64_t at) override {
     Block c;
     Bytes v = source_->view(at, 8);
     if (v.size() < 8) return false;
@@ -246,24 +245,6 @@ class PcapngReader final : public ReaderBase {
     if (!known_block_type(load32(nv.data(), c.big_endian))) return false;
     Framing nf = frame(next_at, c.big_endian, n);
     return nf == Framing::kOk || nf == Framing::kPastEof;
-  }
-
-  // Skips from pos_ to the next resync point or the end of data. Each offset
-  // costs a bounded number of reads, so the scan is linear in the file.
-  void recover(const char* reason, bool truncated_if_no_resync) {
-    std::uint64_t start = pos_;
-    std::uint64_t at = pos_ + 1;
-    while (!at_end(at)) {
-      source_->release(at);
-      if (resync_at(at)) {
-        add_damage(start, at - start, reason);
-        pos_ = at;
-        return;
-      }
-      ++at;
-    }
-    add_damage(start, at - start, truncated_if_no_resync ? "truncated_record" : reason);
-    pos_ = at;
   }
 
   bool big_endian_ = false;

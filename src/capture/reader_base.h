@@ -57,6 +57,31 @@ class ReaderBase : public CaptureReader {
     }
   }
 
+  bool at_end(std::uint64_t at) { return source_->view(at, 1).empty(); }
+
+  // Whether a record (pcap) or block (pcapng) plausibly starts at AT, confirmed
+  // by the one after it. Format-specific; must cost bounded work per offset.
+  virtual bool resync_at(std::uint64_t at) = 0;
+
+  // Skips from pos_ to the next resynchronisation point (or the end of data)
+  // and records what was skipped. Each offset is tested in bounded work, so
+  // the scan is linear in the file however much of it is garbage.
+  void recover(const char* reason, bool truncated_if_no_resync) {
+    const std::uint64_t start = pos_;
+    std::uint64_t at = pos_ + 1;
+    while (!at_end(at)) {
+      source_->release(at);
+      if (resync_at(at)) {
+        add_damage(start, at - start, reason);
+        pos_ = at;
+        return;
+      }
+      ++at;
+    }
+    add_damage(start, at - start, truncated_if_no_resync ? "truncated_record" : reason);
+    pos_ = at;
+  }
+
   void number(Packet& out) {
     out.frame = ++frame_;
     out.source = 0;

@@ -41,7 +41,8 @@ struct FileReport {
   std::int64_t last_ns = std::numeric_limits<std::int64_t>::min();
   std::uint64_t out_of_order = 0;
   std::uint64_t truncated_by_snaplen = 0;  // caplen < origlen
-  std::map<std::uint32_t, std::uint64_t> packets_per_link_type;
+  // Few link types per file: a flat list beats a map lookup per packet.
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> packets_per_link_type;
   std::map<std::string, std::uint64_t> anomalies;  // decode anomaly name -> packets
   std::map<std::string, std::uint64_t> record_anomalies;
 
@@ -53,6 +54,16 @@ void count_record_flags(FileReport& r, std::uint32_t flags) {
   if (flags & record_flag::kOrigLenUnderCaplen) ++r.record_anomalies["origlen_under_caplen"];
   if (flags & record_flag::kTimestampJump) ++r.record_anomalies["timestamp_jump"];
   if (flags & record_flag::kBadInterface) ++r.record_anomalies["bad_interface_id"];
+}
+
+void count_link_type(FileReport& r, std::uint32_t lt) {
+  for (auto& [type, n] : r.packets_per_link_type) {
+    if (type == lt) {
+      ++n;
+      return;
+    }
+  }
+  r.packets_per_link_type.emplace_back(lt, 1);
 }
 
 FileReport inspect(const std::string& path, const InfoOptions& opt) {
@@ -76,7 +87,7 @@ FileReport inspect(const std::string& path, const InfoOptions& opt) {
     if (pkt.ts_ns < prev) ++r.out_of_order;
     prev = pkt.ts_ns;
     if (pkt.data.size() < pkt.orig_len) ++r.truncated_by_snaplen;
-    ++r.packets_per_link_type[pkt.link_type];
+    count_link_type(r, pkt.link_type);
     if (pkt.record_flags) count_record_flags(r, pkt.record_flags);
     if (!opt.no_decode) {
       decode(pkt, dec);

@@ -8,6 +8,7 @@
 
 #include "cli/common.h"
 #include "cli/selection.h"
+#include "core/edit_distance.h"
 #include "output/packet_printer.h"
 #include "pcapscope/decode.h"
 #include "pcapscope/fields.h"
@@ -24,6 +25,21 @@ struct PacketsOptions {
   bool hex = false;
 };
 
+// " (did you mean ip.src?)" when one field name is a plausible typo away, else "".
+std::string did_you_mean(std::string_view typed) {
+  std::string_view best;
+  std::size_t best_distance = ~std::size_t{0};
+  for (const FieldDef& f : all_fields()) {
+    const std::size_t d = edit_distance(typed, f.name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = f.name;
+    }
+  }
+  if (best.empty() || !is_plausible_typo(typed, best, best_distance)) return "";
+  return " (did you mean " + std::string(best) + "?)";
+}
+
 std::vector<const FieldDef*> parse_fields(const std::string& list) {
   std::vector<const FieldDef*> out;
   std::size_t pos = 0;
@@ -34,7 +50,7 @@ std::vector<const FieldDef*> parse_fields(const std::string& list) {
     while (!name.empty() && name.back() == ' ') name.pop_back();
     if (name.empty()) die("--fields", "empty field name in \"" + list + "\"");
     const FieldDef* f = find_field(name);
-    if (!f) die("--fields", "unknown field \"" + name + "\" (run 'pcapscope fields' for the names)");
+    if (!f) die("--fields", "unknown field \"" + name + "\"" + did_you_mean(name) + " (run 'pcapscope fields' for the names)");
     out.push_back(f);
     if (comma == std::string::npos) break;
     pos = comma + 1;

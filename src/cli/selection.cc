@@ -63,11 +63,19 @@ Timeline for_each_selected(const std::vector<std::string>& paths, const std::opt
 }
 
 void report_damage(const Timeline& tl) {
+  // A few lines name the places; a file that is mostly garbage must not bury
+  // the output under thousands of them.
+  constexpr std::size_t kShown = 10;
   for (std::size_t f = 0; f < tl.file_count(); ++f) {
     const auto& s = tl.summary(f);
-    for (const auto& d : s.damaged)
+    for (std::size_t i = 0; i < s.damaged.size() && i < kShown; ++i) {
+      const auto& d = s.damaged[i];
       fmt::print(stderr, "pcapscope: {}: damaged region at offset {} ({} bytes, {}) skipped\n", s.path, d.offset, d.length,
                  d.reason);
+    }
+    if (s.damaged.size() > kShown)
+      fmt::print(stderr, "pcapscope: {}: {} more damaged regions skipped ('pcapscope info' lists them all)\n", s.path,
+                 s.damaged.size() - kShown);
   }
 }
 

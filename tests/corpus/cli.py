@@ -54,6 +54,8 @@ with tempfile.TemporaryDirectory() as tmp:
               f"exit {p.returncode}, stderr {err}")
     p = ps("info", missing)
     check("error names the file", missing in p.stderr.decode(), p.stderr.decode())
+    p = ps("packets", demo, "--fields", "ip.sorce")
+    check("unknown field suggests the right one", b"did you mean ip.src?" in p.stderr, p.stderr.decode())
 
     # Slices: Python semantics over 0-based indices, frame numbers 1-based.
     def frames(*args, path=demo):

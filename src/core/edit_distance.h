@@ -1,0 +1,17 @@
+// Levenshtein distance, for "did you mean ...?" hints on mistyped names.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace pcapscope {
+
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// Whether B is close enough to A to be offered as a correction.
+inline bool is_plausible_typo(std::string_view typed, std::string_view candidate, std::size_t distance) {
+  const std::size_t limit = typed.size() < 8 ? 1 : typed.size() / 4;
+  return distance > 0 && distance <= (limit < 1 ? 1 : limit) && candidate.size() + 3 > typed.size();
+}
+
+}  // namespace pcapscope
