@@ -23,6 +23,11 @@ ls -l "$pcap"
 "$build/pcapscope" info --no-decode "$pcap" | grep -E 'Packets|Captured bytes'
 
 echo
+echo "== Peak memory of a full read+decode pass (constant memory: bounded, not file-sized) =="
+/usr/bin/time -f "pcapscope info: max RSS %M KiB for a $(stat -c %s "$pcap")-byte file" \
+  "$build/pcapscope" info --no-hash "$pcap" > /dev/null
+
+echo
 echo "== Google Benchmark (read, read+decode) =="
 PCAPSCOPE_BENCH_PCAP=$pcap "$build/bench/pcapscope_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 
