@@ -1,7 +1,7 @@
 // Capture stage: reading evidence files (pcap, pcapng, gzip/zstd compressed,
 // stdin) into a stream of packets that are views into the reader's buffer.
 //
-// Lifetime rule (as libpcap's): Packet::data points into the reader's buffer
+// Lifetime rule (as libpcap's): Packet::data points into the reader's block buffer
 // and stays valid until the next call to next() on the same reader (or on the
 // Timeline that owns it). Copy the bytes if you need them longer.
 //

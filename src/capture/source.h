@@ -1,5 +1,5 @@
-// Byte sources for the capture readers: one interface over a memory-mapped
-// regular file and over streams (stdin, gzip, zstd) read through a window.
+// Byte sources for the capture readers: files, stdin, gzip and zstd, all read
+// in large blocks through one reused window (see open_source() for why not mmap).
 //
 // Readers address bytes by absolute offset in the (decompressed) file and ask
 // for a view of at least `want` bytes. They release() offsets they are done
