@@ -103,8 +103,19 @@ class GzipProducer final : public Producer {
     while (zs_.avail_out > 0 && !done_) {
       if (zs_.avail_in == 0 && !fill(error)) break;
       if (zs_.avail_in == 0) {
-        // Input ended: fine between members, a cut file inside one.
-        if (in_member_) error = "gzip stream is truncated";
+        // Input ended: fine between members, a cut file inside one -- once
+        // the output inflate still holds (the caller's buffer was full last
+        // time) has been drained.
+        if (in_member_) {
+          const uInt before = zs_.avail_out;
+          const int rc = inflate(&zs_, Z_NO_FLUSH);
+          if (rc == Z_STREAM_END) {
+            in_member_ = false;
+            continue;
+          }
+          if ((rc == Z_OK || rc == Z_BUF_ERROR) && zs_.avail_out < before) continue;
+          error = "gzip stream is truncated";
+        }
         done_ = true;
         break;
       }
@@ -193,8 +204,19 @@ class ZstdProducer final : public Producer {
           break;
         }
         if (n == 0) {
-          // A non-zero hint after the last frame means the frame was cut short.
-          if (frame_open_) error = "zstd stream is truncated";
+          if (frame_open_) {
+            // The decoder may still hold output it could not give last time
+            // (the caller's buffer was full): drain it with no new input
+            // before calling the frame cut short.
+            ZSTD_inBuffer none{nullptr, 0, 0};
+            const std::size_t before = out.pos;
+            const std::size_t rc = ZSTD_decompressStream(ctx_, &out, &none);
+            if (!ZSTD_isError(rc) && (out.pos > before || rc == 0)) {
+              frame_open_ = rc != 0;
+              continue;
+            }
+            error = "zstd stream is truncated";
+          }
           done_ = true;
           break;
         }

@@ -66,13 +66,13 @@ void count_link_type(FileReport& r, std::uint32_t lt) {
   r.packets_per_link_type.emplace_back(lt, 1);
 }
 
-FileReport inspect(const std::string& path, const InfoOptions& opt) {
+Result<FileReport> inspect(const std::string& path, const InfoOptions& opt) {
   FileReport r;
   auto reader = CaptureReader::open(path);
-  if (!reader) die(path, reader.error().message);
+  if (!reader) return reader.error();
   if (!opt.no_hash && path != "-") {
     auto h = sha256_file(path);
-    if (!h) die(path, h.error().message);
+    if (!h) return h.error();
     r.sha256 = *h;
   }
   Packet pkt;
@@ -106,7 +106,7 @@ std::vector<std::uint32_t> link_types_of(const FileReport& r) {
 }
 
 double duration_s(const FileReport& r) {
-  return r.has_packets() ? static_cast<double>(r.last_ns - r.first_ns) / 1e9 : 0.0;
+  return r.has_packets() ? seconds_between(r.last_ns, r.first_ns) : 0.0;
 }
 
 std::string resolution_name(TsResolution res) {
@@ -219,11 +219,30 @@ void print_text(const FileReport& r) {
 }
 
 int run(const InfoOptions& opt) {
+  if (std::count(opt.files.begin(), opt.files.end(), "-") > 1) die("-", "stdin can be read only once");
   bool first = true;
+  int status = kExitOk;
+  // One unreadable file must not hide the report on the others: each is
+  // examined, failures are reported (stderr, and a JSON line) and the exit
+  // status says something failed.
   for (const auto& path : opt.files) {
-    FileReport r = inspect(path, opt);
+    auto inspected = inspect(path, opt);
+    if (!inspected) {
+      Stdout::flush();
+      fmt::print(stderr, "pcapscope: {}: {}\n", path, inspected.error().message);
+      if (opt.format == "json") {
+        nlohmann::json j = {{"file", path}, {"error", inspected.error().message}};
+        Stdout::write(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        Stdout::write("\n");
+      }
+      status = kExitUsage;
+      continue;
+    }
+    const FileReport& r = *inspected;
     if (opt.format == "json") {
-      Stdout::write(to_json(r).dump());
+      // Interface names and the like come from the evidence: invalid UTF-8 is
+      // replaced, not allowed to abort the report.
+      Stdout::write(to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       Stdout::write("\n");
     } else {
       if (!first) Stdout::write("\n");
@@ -231,7 +250,7 @@ int run(const InfoOptions& opt) {
     }
     first = false;
   }
-  return kExitOk;
+  return status;
 }
 
 }  // namespace

@@ -35,6 +35,12 @@ int main(int argc, char** argv) {
     std::string msg = e.what();
     fmt::print(stderr, "pcapscope: usage: {}\nRun 'pcapscope --help' for usage.\n", msg);
     return kExitUsage;
+  } catch (const std::exception& e) {
+    // Nothing on the packet path throws; this is the last line of defence
+    // (out of memory, a library's exception) so the user still gets one line.
+    std::fflush(stdout);
+    fmt::print(stderr, "pcapscope: error: {}\n", e.what());
+    return kExitUsage;
   }
   Stdout::flush();
   return exit_code;

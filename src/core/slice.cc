@@ -27,6 +27,8 @@ Result<Slice> parse_slice(std::string_view text) {
     if (!idx) return idx.error();
     if (!*idx) return Error{"bad slice \"\": expected START:STOP[:STEP] or an index"};
     std::int64_t n = **idx;
+    if (n == std::numeric_limits<std::int64_t>::max())
+      return Error{"bad slice \"" + std::string(text) + "\": index out of range"};
     s.start = n;
     if (n != -1) s.stop = n + 1;  // "-1" is the last packet: -1:(end)
     return s;
@@ -46,6 +48,9 @@ Result<Slice> parse_slice(std::string_view text) {
     if (!step) return step.error();
     if (*step) {
       if (**step == 0) return Error{"bad slice \"" + std::string(text) + "\": step cannot be zero"};
+      // Its negation is needed and does not exist.
+      if (**step == std::numeric_limits<std::int64_t>::min())
+        return Error{"bad slice \"" + std::string(text) + "\": step out of range"};
       s.step = **step;
     }
   }

@@ -2,6 +2,7 @@
 // fields left empty (so columns line up with `tshark -T fields -E separator=,`).
 #include <fmt/format.h>
 
+#include "core/time_format.h"
 #include "output/packet_printer.h"
 
 namespace pcapscope {
@@ -30,7 +31,7 @@ class CsvPrinter final : public PacketPrinter {
     if (opt_.fields.empty()) {
       summarize(pkt, summary_);
       const Packet& p = *pkt.packet;
-      fmt::format_to(std::back_inserter(out), "{},{:.6f},", p.frame, static_cast<double>(p.ts_ns - ctx.first_ts_ns) / 1e9);
+      fmt::format_to(std::back_inserter(out), "{},{:.6f},", p.frame, seconds_between(p.ts_ns, ctx.first_ts_ns));
       append_csv_cell(out, summary_.source);
       out += ',';
       append_csv_cell(out, summary_.destination);

@@ -41,7 +41,7 @@ class JsonPrinter final : public PacketPrinter {
       summarize(pkt, summary_);
       j["frame.number"] = p.frame;
       j["frame.time_epoch"] = format_epoch(p.ts_ns);
-      j["frame.time_relative"] = static_cast<double>(p.ts_ns - ctx.first_ts_ns) / 1e9;
+      j["frame.time_relative"] = seconds_between(p.ts_ns, ctx.first_ts_ns);
       j["source"] = summary_.source;
       j["destination"] = summary_.destination;
       j["protocol"] = summary_.protocol;

@@ -32,7 +32,7 @@ class TextPrinter final : public PacketPrinter {
   void summary_line(const DecodedPacket& pkt, const PacketContext& ctx, std::string& out) {
     summarize(pkt, summary_);
     const Packet& p = *pkt.packet;
-    double rel = static_cast<double>(p.ts_ns - ctx.first_ts_ns) / 1e9;
+    double rel = seconds_between(p.ts_ns, ctx.first_ts_ns);
     fmt::format_to(std::back_inserter(out), "{:>7} {:>12.6f} {:>15} → {:<15} {:<7} {:>5} {}\n", p.frame, rel,
                    summary_.source, summary_.destination, summary_.protocol, p.orig_len, summary_.info);
   }

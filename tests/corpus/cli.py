@@ -4,6 +4,7 @@ slices with Python's semantics, CSV/JSON shapes, stdin, several files as one
 timeline, export round trips and refusals."""
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -117,6 +118,41 @@ with tempfile.TemporaryDirectory() as tmp:
     check("export refuses existing output", p.returncode == 2 and b"exists" in p.stderr)
     p = ps("export", demo, "-o", demo, "--force")
     check("export refuses its input", p.returncode == 2 and b"input" in p.stderr)
+
+    # Hostile metadata: an interface name that is not UTF-8, and timestamps at
+    # both ends of the representable range (they saturate; differences must not overflow).
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = 12 + len(body)
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    def option(code, value):
+        return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+    shb = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    frame = bytes(60)
+    def epb(itf, ticks):
+        return block(6, struct.pack("<IIIII", itf, ticks >> 32, ticks & 0xffffffff, len(frame), len(frame)) + frame)
+    idb_badname = block(1, struct.pack("<HHI", 1, 0, 0) + option(2, b"\xff\xfeeth0") + option(0, b""))
+    idb_early = block(1, struct.pack("<HHI", 1, 0, 0) + option(14, struct.pack("<q", -(2 ** 62))) + option(0, b""))
+    idb_seconds = block(1, struct.pack("<HHI", 1, 0, 0) + option(9, b"\x00") + option(0, b""))
+    hostile = os.path.join(tmp, "hostile.pcapng")
+    open(hostile, "wb").write(shb + idb_badname + idb_early + idb_seconds + epb(0, 1000) + epb(1, 5) + epb(2, 2 ** 63))
+    p = ps("info", "--format", "json", hostile)
+    check("hostile metadata: info json", p.returncode == 0 and json.loads(p.stdout)["packets"] == 3,
+          p.stderr.decode()[:300])
+    p = ps("packets", hostile)
+    check("hostile metadata: packets", p.returncode == 0 and len(p.stdout.splitlines()) == 3 and not p.stderr,
+          p.stderr.decode()[:300])
+
+    # One unreadable input among several: the others are still reported, exit 2.
+    p = ps("info", "--format", "json", demo, missing, demo_ng)
+    objs = [json.loads(line) for line in p.stdout.decode().splitlines()]
+    check("info carries on past an unreadable file",
+          p.returncode == 2 and [o.get("packets") for o in objs] == [total, None, total] and "error" in objs[1]
+          and missing in p.stderr.decode(), str(objs)[:300])
+    p = ps("info", "-", "-", stdin=subprocess.DEVNULL)
+    check("info refuses stdin twice", p.returncode == 2 and b"stdin" in p.stderr, p.stderr.decode())
 
     # info json keys.
     j = json.loads(ps("info", "--format", "json", demo).stdout)

@@ -120,7 +120,8 @@ TEST(Slice, StreamingAgreesWithCountedWhenNonNegative) {
 }
 
 TEST(Slice, RejectsGarbageWithAReason) {
-  for (const char* bad : {"a:b", "1:2:0", "1:2:3:4", "", "1.5:", "--1"}) {
+  for (const char* bad : {"a:b", "1:2:0", "1:2:3:4", "", "1.5:", "--1", "9223372036854775807",
+                          "::-9223372036854775808", "99999999999999999999:"}) {
     auto s = parse_slice(bad);
     EXPECT_FALSE(s.ok()) << bad;
     if (!s.ok()) {
