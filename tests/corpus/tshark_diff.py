@@ -74,6 +74,7 @@ def file_of(frame):
 
 
 classes = collections.Counter()
+per_file = collections.Counter()
 examples = collections.defaultdict(list)
 bad = 0
 for line_t, line_o in zip(theirs, ours):
@@ -84,6 +85,7 @@ for line_t, line_o in zip(theirs, ours):
     diff = tuple(FIELDS[i] for i in range(len(FIELDS)) if i >= len(a) or i >= len(b) or a[i] != b[i])
     classes[diff] += 1
     fname = file_of(int(a[0]) if a[0].isdigit() else 0)
+    per_file[fname] += 1
     if len(examples[diff]) < 3:
         examples[diff].append(f"{fname} frame {a[0]}: tshark [{line_t}] pcapscope [{line_o}]")
 
@@ -94,5 +96,8 @@ for diff, count in classes.most_common():
     print(f"  {count:6d} differ in {', '.join(diff)}")
     for e in examples[diff]:
         print(f"         {e}")
+print("  differing packets by file:")
+for fname, count in per_file.most_common(20):
+    print(f"  {count:6d}  {fname}")
 print(f"tshark differential: {n - bad} of {n} packets agree")
 sys.exit(0 if agree >= THRESHOLD else 1)
