@@ -14,27 +14,19 @@ namespace pcapscope {
 
 using namespace decode_detail;
 
-FieldValue FieldValue::of_ipv4(const std::uint8_t* p) {
+namespace {
+FieldValue of_address(FieldType type, const std::uint8_t* p, std::size_t n) {
   FieldValue f;
-  f.type = FieldType::kIpv4;
+  f.type = type;
   f.present = true;
-  std::memcpy(f.addr.data(), p, 4);
+  std::memcpy(f.addr.data(), p, n);
   return f;
 }
-FieldValue FieldValue::of_ipv6(const std::uint8_t* p) {
-  FieldValue f;
-  f.type = FieldType::kIpv6;
-  f.present = true;
-  std::memcpy(f.addr.data(), p, 16);
-  return f;
-}
-FieldValue FieldValue::of_mac(const std::uint8_t* p) {
-  FieldValue f;
-  f.type = FieldType::kMac;
-  f.present = true;
-  std::memcpy(f.addr.data(), p, 6);
-  return f;
-}
+}  // namespace
+
+FieldValue FieldValue::of_ipv4(const std::uint8_t* p) { return of_address(FieldType::kIpv4, p, 4); }
+FieldValue FieldValue::of_ipv6(const std::uint8_t* p) { return of_address(FieldType::kIpv6, p, 16); }
+FieldValue FieldValue::of_mac(const std::uint8_t* p) { return of_address(FieldType::kMac, p, 6); }
 
 namespace {
 
