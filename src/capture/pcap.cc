@@ -146,7 +146,6 @@ class PcapReader final : public ReaderBase {
     return "pcap_timestamp_implausible";
   }
 
-
   // A suspicious record is trusted when the chain of headers after it holds:
   // the next record is complete and the one after it at least sane (or the
   // data ends exactly at a record boundary).

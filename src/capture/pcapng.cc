@@ -78,7 +78,6 @@ class PcapngReader final : public ReaderBase {
  private:
   enum class Step { kEmitted, kContinue, kEnd, kPacketAhead };
 
-
   Framing frame(std::uint64_t at, bool big_endian, Block& b) {
     Bytes v = source_->view(at, 12);
     if (v.size() < 8) return Framing::kPartial;

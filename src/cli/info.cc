@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <map>
 #include <memory>
@@ -43,7 +44,8 @@ struct FileReport {
   std::uint64_t truncated_by_snaplen = 0;  // caplen < origlen
   // Few link types per file: a flat list beats a map lookup per packet.
   std::vector<std::pair<std::uint32_t, std::uint64_t>> packets_per_link_type;
-  std::map<std::string, std::uint64_t> anomalies;  // decode anomaly name -> packets
+  // Decode anomalies counted by id on the packet path; named only for output.
+  std::array<std::uint64_t, static_cast<std::size_t>(Anomaly::kCount)> anomaly_counts{};
   std::map<std::string, std::uint64_t> record_anomalies;
 
   bool has_packets() const { return packets > 0; }
@@ -91,11 +93,19 @@ Result<FileReport> inspect(const std::string& path, const InfoOptions& opt) {
     if (pkt.record_flags) count_record_flags(r, pkt.record_flags);
     if (!opt.no_decode) {
       decode(pkt, dec);
-      for (unsigned i = 0; i < dec.anomaly_count; ++i) ++r.anomalies[std::string(anomaly_name(dec.anomalies[i]))];
+      for (unsigned i = 0; i < dec.anomaly_count; ++i) ++r.anomaly_counts[static_cast<std::size_t>(dec.anomalies[i])];
     }
   }
   r.summary = (*reader)->summary();
   return r;
+}
+
+// Decode anomaly name -> packets, sorted by name, for the report.
+std::map<std::string, std::uint64_t> anomalies_by_name(const FileReport& r) {
+  std::map<std::string, std::uint64_t> named;
+  for (std::size_t a = 0; a < r.anomaly_counts.size(); ++a)
+    if (r.anomaly_counts[a]) named[std::string(anomaly_name(static_cast<Anomaly>(a)))] = r.anomaly_counts[a];
+  return named;
 }
 
 std::vector<std::uint32_t> link_types_of(const FileReport& r) {
@@ -168,7 +178,7 @@ nlohmann::json to_json(const FileReport& r) {
   j["damaged_regions"] = dmg;
   j["skipped_blocks"] = r.summary.skipped_blocks;
   j["record_anomalies"] = r.record_anomalies;
-  j["anomalies"] = r.anomalies;
+  j["anomalies"] = anomalies_by_name(r);
   return j;
 }
 
@@ -210,7 +220,7 @@ void print_text(const FileReport& r) {
     first = false;
   }
   first = true;
-  for (const auto& [name, n] : r.anomalies) {
+  for (const auto& [name, n] : anomalies_by_name(r)) {
     line(first ? "Decode anomalies:" : "", fmt::format("{} {}", n, name));
     first = false;
   }
