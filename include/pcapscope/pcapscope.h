@@ -6,4 +6,5 @@
 #include "pcapscope/decode.h"
 #include "pcapscope/fields.h"
 #include "pcapscope/result.h"
+#include "pcapscope/session.h"
 #include "pcapscope/writer.h"

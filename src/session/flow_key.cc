@@ -1,0 +1,191 @@
+// From a decoded packet to its flow: which IP layer keys the session, which
+// transport header follows it, and the canonical key.
+#include "session/flow_key.h"
+
+#include "core/bytes.h"
+#include "session/community_id.h"
+
+namespace pcapscope::session {
+namespace {
+
+bool is_tunnel_proto(Proto p) {
+  switch (p) {
+    case Proto::kGre:
+    case Proto::kErspan:
+    case Proto::kVxlan:
+    case Proto::kGeneve:
+    case Proto::kGtpU:
+    case Proto::kTeredo:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Ones-complement sum of BYTES folded into ACC, eight bytes a step: checksum
+// verification runs over every TCP/UDP payload, so the loop is the cost.
+std::uint64_t sum_bytes(Bytes b, std::uint64_t acc) {
+  std::size_t i = 0;
+  for (; i + 8 <= b.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, b.data() + i, 8);
+    acc += w & 0xffffffffu;
+    acc += w >> 32;
+  }
+  // Tail in the same (native) byte order as the words above: bytes are
+  // summed as little-endian pairs, and the fold below is order-independent
+  // as long as every word uses the same order (RFC 1071 section 2(B)).
+  std::uint64_t tail = 0;
+  std::size_t shift = 0;
+  for (; i < b.size(); ++i, shift += 8) tail |= static_cast<std::uint64_t>(b[i]) << shift;
+  acc += (tail & 0xffffffffu) + (tail >> 32);
+  return acc;
+}
+
+std::uint16_t fold64(std::uint64_t acc) {
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  return static_cast<std::uint16_t>(acc);
+}
+
+// Verifies the TCP/UDP checksum when the whole segment was captured. Sums are
+// taken in native (little-endian) order, so the pseudo-header's fields are
+// byte-swapped into the same order before adding.
+bool checksum_bad(const DecodedPacket& pkt, const Layer& ip, const Layer& l4, std::uint8_t proto, bool v6) {
+  Bytes data = pkt.data();
+  if (l4.wire_end > l4.end || (l4.flags & layer_flag::kTruncated)) return false;  // not all there
+  Bytes seg = data.subspan(l4.offset, l4.end - l4.offset);
+  if (proto == 17 && seg.size() >= 8 && seg[6] == 0 && seg[7] == 0 && !v6) return false;  // UDP: no checksum
+  std::uint64_t acc = 0;
+  if (v6) {
+    if (ip.header_len < 40) return false;
+    acc = sum_bytes(data.subspan(ip.offset + 8, 32), acc);
+  } else {
+    if (ip.header_len < 20) return false;
+    acc = sum_bytes(data.subspan(ip.offset + 12, 8), acc);
+  }
+  const std::uint32_t len = static_cast<std::uint32_t>(seg.size());
+  // Pseudo-header length and protocol, as big-endian 16-bit words read natively.
+  auto swap16 = [](std::uint32_t v) { return ((v & 0xff) << 8) | ((v >> 8) & 0xff); };
+  acc += swap16(len & 0xffff) + swap16(len >> 16) + swap16(proto);
+  acc = sum_bytes(seg, acc);
+  return fold64(acc) != 0xffff;
+}
+
+}  // namespace
+
+bool extract_flow(const DecodedPacket& pkt, PacketFlow& f) {
+  // The innermost IP layer outside any ICMP error quotation keys the session:
+  // a tunnelled conversation is the inner one, an ICMP error belongs to ICMP.
+  int ip_index = -1;
+  for (int i = pkt.layer_count - 1; i >= 0; --i) {
+    const Layer& l = pkt.layers[static_cast<std::size_t>(i)];
+    if ((l.proto == Proto::kIpv4 || l.proto == Proto::kIpv6) && !(l.flags & layer_flag::kInIcmpError)) {
+      ip_index = i;
+      break;
+    }
+  }
+  if (ip_index < 0) return false;
+  const Layer& ip = pkt.layers[static_cast<std::size_t>(ip_index)];
+  Bytes data = pkt.data();
+  const bool v6 = ip.proto == Proto::kIpv6;
+  if (ip.header_len < (v6 ? 40u : 20u)) return false;  // addresses not all there
+  const std::uint8_t* h = data.data() + ip.offset;
+
+  f = PacketFlow{};
+  f.ip = &ip;
+  f.src.v6 = f.dst.v6 = v6;
+  if (v6) {
+    std::memcpy(f.src.bytes.data(), h + 8, 16);
+    std::memcpy(f.dst.bytes.data(), h + 24, 16);
+    f.ip_bytes = load_be16(h + 4) + 40u;
+    f.ip_proto = h[6];
+  } else {
+    std::memcpy(f.src.bytes.data(), h + 12, 4);
+    std::memcpy(f.dst.bytes.data(), h + 16, 4);
+    f.ip_bytes = load_be16(h + 2);
+    f.ip_proto = h[9];
+  }
+  if (ip.tunnel_depth > 0) {
+    for (int i = 0; i < ip_index; ++i) {
+      const Layer& l = pkt.layers[static_cast<std::size_t>(i)];
+      if (is_tunnel_proto(l.proto) || ((l.proto == Proto::kIpv4 || l.proto == Proto::kIpv6) &&
+                                       pkt.layers[static_cast<std::size_t>(i) + 1].tunnel_depth > l.tunnel_depth)) {
+        f.tunnel = l.proto;
+        break;
+      }
+    }
+  }
+
+  // The transport header follows the IP header and its extension headers.
+  std::size_t t = static_cast<std::size_t>(ip_index) + 1;
+  while (t < pkt.layer_count && pkt.layers[t].proto == Proto::kIpv6Ext) {
+    const Layer& ext = pkt.layers[t];
+    if (ext.header_len >= 1) f.ip_proto = data[ext.offset];  // next header after this one
+    ++t;
+  }
+  if (t >= pkt.layer_count) return true;  // other IP protocol: keyed by the address pair
+  const Layer& l4 = pkt.layers[t];
+  const std::uint8_t* p = data.data() + l4.offset;
+  const std::uint32_t header_end = l4.offset + l4.header_len;
+  switch (l4.proto) {
+    case Proto::kTcp:
+      if (l4.header_len < 20) return true;
+      f.transport = Transport::kTcp;
+      f.ip_proto = 6;
+      f.sport = load_be16(p);
+      f.dport = load_be16(p + 2);
+      f.seq = load_be32(p + 4);
+      f.ack = load_be32(p + 8);
+      f.tcp_flags = p[13];
+      f.window = load_be16(p + 14);
+      f.payload_len = l4.wire_end > header_end ? l4.wire_end - header_end : 0;
+      if (l4.end > header_end) f.payload = data.subspan(header_end, l4.end - header_end);
+      f.checksum_bad = checksum_bad(pkt, ip, l4, 6, v6);
+      break;
+    case Proto::kUdp:
+      if (l4.header_len < 8) return true;
+      f.transport = Transport::kUdp;
+      f.ip_proto = 17;
+      f.sport = load_be16(p);
+      f.dport = load_be16(p + 2);
+      f.payload_len = l4.wire_end > header_end ? l4.wire_end - header_end : 0;
+      if (l4.end > header_end) f.payload = data.subspan(header_end, l4.end - header_end);
+      f.checksum_bad = checksum_bad(pkt, ip, l4, 17, v6);
+      break;
+    case Proto::kIcmp:
+    case Proto::kIcmpv6: {
+      if (l4.header_len < 2) return true;
+      const bool icmp6 = l4.proto == Proto::kIcmpv6;
+      f.transport = Transport::kIcmp;
+      f.ip_proto = icmp6 ? 58 : 1;
+      const IcmpPorts ports = icmp_ports(icmp6, p[0], p[1]);
+      f.sport = ports.port1;
+      f.dport = ports.port2;
+      f.icmp_one_way = ports.one_way;
+      // Zeek counts ICMP payload after the 8-byte header.
+      const std::uint32_t icmp_len = l4.wire_end - l4.offset;
+      f.payload_len = icmp_len > 8 ? icmp_len - 8 : 0;
+      break;
+    }
+    default:
+      return true;
+  }
+  f.transport_layer = &l4;
+  return true;
+}
+
+void make_key(const PacketFlow& f, FlowKey& key, bool& src_is_a) {
+  key = FlowKey{};
+  key.ip_proto = f.ip_proto;
+  key.v6 = f.src.v6 ? 1 : 0;
+  const int c = std::memcmp(f.src.bytes.data(), f.dst.bytes.data(), 16);
+  src_is_a = c < 0 || (c == 0 && f.sport <= f.dport);
+  const IpAddress& a = src_is_a ? f.src : f.dst;
+  const IpAddress& b = src_is_a ? f.dst : f.src;
+  key.addr_a = a.bytes;
+  key.addr_b = b.bytes;
+  key.port_a = src_is_a ? f.sport : f.dport;
+  key.port_b = src_is_a ? f.dport : f.sport;
+}
+
+}  // namespace pcapscope::session

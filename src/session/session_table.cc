@@ -1,0 +1,418 @@
+// The session engine: packets in, sessions out.
+//
+// Per packet: IP fragments go to the fragment reassembler first (a datagram
+// is counted once, when complete, as tshark and Zeek count it); the packet's
+// flow is looked up by its canonical key; the session's counters, TCP state
+// and history advance, and TCP payload goes to that direction's stream
+// reassembler. Sessions idle past their protocol's timeout end; when the
+// live-session cap is reached the session idle longest ends early (flagged
+// kEvicted) so a flood costs records, never memory.
+#include <cstring>
+#include <memory>
+
+#include "pcapscope/session.h"
+#include "session/flow_table.h"
+#include "session/fragments.h"
+#include "session/reassembly.h"
+#include "session/session_internal.h"
+#include "session/tcp_state.h"
+
+namespace pcapscope {
+
+using namespace session;
+
+class SessionTableImpl {
+ public:
+  SessionTableImpl(SessionOptions opt, SessionObserver* obs)
+      : opt_(opt),
+        obs_(obs),
+        budget_(opt.reassembly_memory),
+        fragments_(fragment_limits(opt)) {
+    fragments_.set_anomaly_handler([this](const Packet& p, std::string_view name) { anomaly(p, {}, name); });
+  }
+
+  const SessionRecord* process(const DecodedPacket& pkt) {
+    ++stats_.packets;
+    if (pkt.packet) expire(pkt.packet->ts_ns);
+    Packet whole;
+    switch (fragments_.add(pkt, whole)) {
+      case FragmentReassembler::Outcome::kNotFragment:
+        return process_flow(pkt);
+      case FragmentReassembler::Outcome::kHeld:
+      case FragmentReassembler::Outcome::kDropped:
+        ++stats_.fragments;
+        return nullptr;
+      case FragmentReassembler::Outcome::kComplete:
+        break;
+    }
+    ++stats_.fragments;
+    ++stats_.reassembled;
+    // The rebuilt datagram may carry a tunnel whose inner datagram is itself
+    // fragmented; a few rounds cover every sane nesting.
+    for (int round = 0; round < 4; ++round) {
+      decode(whole, redecoded_);
+      const auto outcome = fragments_.add(redecoded_, whole);  // the reassembler alternates buffers
+      if (outcome == FragmentReassembler::Outcome::kNotFragment) return process_flow(redecoded_);
+      if (outcome != FragmentReassembler::Outcome::kComplete) return nullptr;
+    }
+    return nullptr;
+  }
+
+  void finish() {
+    // Oldest first, so records come out in the order sessions went idle.
+    while (live_ > 0) {
+      const std::uint32_t i = oldest_idle();
+      // Only a TCP session can be seen to be still open; UDP and ICMP have no close.
+      const Session& s = sessions_[i];
+      const bool open = s.transport == Transport::kTcp && !(s.tcp.both_closed() ||
+                                                           s.tcp.orig.state == TcpEndpointState::kReset ||
+                                                           s.tcp.resp.state == TcpEndpointState::kReset);
+      end_session(i, open ? session_flag::kEndOfInput : 0);
+    }
+  }
+
+  const SessionStats& stats() const { return stats_; }
+  std::size_t live() const { return live_; }
+
+ private:
+  static FragmentLimits fragment_limits(const SessionOptions& o) {
+    FragmentLimits l;
+    l.max_bytes = o.fragment_memory;
+    return l;
+  }
+
+  std::int64_t timeout_for(const Session& s) const {
+    switch (s.transport) {
+      case Transport::kTcp: return opt_.tcp_timeout_ns;
+      case Transport::kUdp: return opt_.udp_timeout_ns;
+      default: return opt_.icmp_timeout_ns;
+    }
+  }
+  static int lru_class(Transport t) { return t == Transport::kTcp ? 0 : t == Transport::kUdp ? 1 : 2; }
+
+  const SessionRecord* process_flow(const DecodedPacket& pkt) {
+    if (!extract_flow(pkt, flow_)) {
+      ++stats_.not_ip;
+      return nullptr;
+    }
+    bool src_is_a = true;
+    make_key(flow_, key_, src_is_a);
+    const std::uint64_t h = hash_key(key_);
+    std::uint32_t i = index_.find(key_, h, [&](std::uint32_t j) { return sessions_[j].key == key_; });
+    const Packet& p = *pkt.packet;
+    if (i != kNoSession) {
+      Session& s = sessions_[i];
+      if (s.transport == Transport::kTcp) {
+        const bool from_orig = s.orig_is_a == src_is_a;
+        if (s.tcp.is_reuse(tcp_segment(), from_orig)) {
+          ++stats_.reused;
+          end_session(i, session_flag::kReused);
+          i = kNoSession;
+        }
+      }
+    }
+    if (i == kNoSession) i = start_session(p, h, src_is_a);
+    Session& s = sessions_[i];
+    touch(i, p.ts_ns);
+    const bool from_orig = s.orig_is_a == src_is_a;
+    update(s, pkt, from_orig);
+    s.record.last_frame = p.frame;
+    if (budget_.over_limit()) enforce_reassembly_budget(i);
+    return &s.record;
+  }
+
+  TcpSegment tcp_segment() const {
+    TcpSegment seg;
+    seg.seq = flow_.seq;
+    seg.ack = flow_.ack;
+    seg.len = flow_.payload_len;
+    seg.window = flow_.window;
+    seg.flags = flow_.tcp_flags;
+    seg.checksum_bad = flow_.checksum_bad;
+    return seg;
+  }
+
+  std::uint32_t start_session(const Packet& p, std::uint64_t h, bool src_is_a) {
+    if (live_ >= opt_.max_sessions && live_ > 0) {
+      ++stats_.evicted;
+      end_session(oldest_idle(), session_flag::kEvicted);
+    }
+    const std::uint32_t i = sessions_.acquire();
+    Session& s = sessions_[i];
+    s.key = key_;
+    s.hash = h;
+    s.transport = flow_.transport;
+    s.orig_is_a = src_is_a;
+    SessionRecord& r = s.record;
+    r.ts_ns = r.last_ns = p.ts_ns;
+    r.first_frame = r.last_frame = p.frame;
+    r.index = stats_.sessions++;
+    r.proto = flow_.transport;
+    r.ip_proto = flow_.ip_proto;
+    r.tunnel = flow_.tunnel;
+    make_uid(key_, p.ts_ns, p.frame, r.uid);
+    if (initial_flip(s)) {
+      s.orig_is_a = !s.orig_is_a;
+      s.history.flip();
+      r.flags |= session_flag::kFlipped;
+    }
+    set_endpoints(s, src_is_a);
+    if (index_.needs_growth()) index_.grow();
+    index_.insert(h, i);
+    ++live_;
+    if (live_ > stats_.peak_live) stats_.peak_live = live_;
+    link(i);
+    return i;
+  }
+
+  // Zeek's first-packet heuristics (TCPAnalyzer/UDPAnalyzer::WantConnection):
+  // a connection that does not start with a plain SYN, or a UDP flow, is
+  // flipped when its first packet comes from a likely server port to one that
+  // is not; from one server port to another, only a midstream TCP packet
+  // (never a SYN-ACK: stealth scans send those) to the higher port is.
+  // A SYN-ACK between client ports is not flipped here; the SYN that answers
+  // it reverses the roles then (tcp_state.cc).
+  bool initial_flip(const Session& s) const {
+    const bool src_server = likely_server_port(flow_.sport, flow_.transport);
+    const bool dst_server = likely_server_port(flow_.dport, flow_.transport);
+    if (s.transport == Transport::kTcp) {
+      const bool syn = flow_.tcp_flags & tcp_flag::kSyn, ack = flow_.tcp_flags & tcp_flag::kAck;
+      if (syn && !ack) return false;
+      if (!src_server) return false;
+      return dst_server ? !syn && flow_.sport < flow_.dport : true;
+    }
+    if (s.transport == Transport::kUdp) return src_server && !dst_server;
+    return false;
+  }
+
+  void set_endpoints(Session& s, bool src_is_a) {
+    SessionRecord& r = s.record;
+    const bool src_is_orig = s.orig_is_a == src_is_a;
+    r.orig_h = src_is_orig ? flow_.src : flow_.dst;
+    r.resp_h = src_is_orig ? flow_.dst : flow_.src;
+    r.orig_p = src_is_orig ? flow_.sport : flow_.dport;
+    r.resp_p = src_is_orig ? flow_.dport : flow_.sport;
+  }
+
+  void update(Session& s, const DecodedPacket& pkt, bool from_orig) {
+    SessionRecord& r = s.record;
+    const Packet& p = *pkt.packet;
+    (from_orig ? r.orig_pkts : r.resp_pkts) += 1;
+    (from_orig ? r.orig_ip_bytes : r.resp_ip_bytes) += flow_.ip_bytes;
+    switch (s.transport) {
+      case Transport::kTcp: {
+        const TcpSegment seg = tcp_segment();
+        const TcpConnection::Outcome out = s.tcp.packet(seg, from_orig, s.history);
+        if (out.update_last_time) r.last_ns = p.ts_ns;
+        if (out.flip) flip(s);
+        const bool orig_side = out.flip ? !from_orig : from_orig;
+        if (opt_.reassemble) reassemble(s, pkt, seg, orig_side);
+        break;
+      }
+      case Transport::kUdp:
+        r.last_ns = p.ts_ns;
+        (from_orig ? s.orig_payload : s.resp_payload) += flow_.payload_len;
+        s.history.check(hist::kData, 'D', from_orig);
+        if (flow_.checksum_bad) s.history.scaled('C', from_orig, from_orig ? s.tcp.orig.chk : s.tcp.resp.chk);
+        if (obs_) obs_->on_datagram(r, from_orig, flow_.payload, p);
+        break;
+      default:
+        r.last_ns = p.ts_ns;
+        (from_orig ? s.orig_payload : s.resp_payload) += flow_.payload_len;
+        break;
+    }
+  }
+
+  void flip(Session& s) {
+    SessionRecord& r = s.record;
+    s.orig_is_a = !s.orig_is_a;
+    std::swap(r.orig_h, r.resp_h);
+    std::swap(r.orig_p, r.resp_p);
+    std::swap(r.orig_pkts, r.resp_pkts);
+    std::swap(r.orig_ip_bytes, r.resp_ip_bytes);
+    std::swap(s.orig_payload, s.resp_payload);
+    s.tcp.flip_roles();
+    if (s.streams) std::swap(s.streams->dir[0], s.streams->dir[1]);
+    s.history.flip();
+    r.flags |= session_flag::kFlipped;
+  }
+
+  void reassemble(Session& s, const DecodedPacket& pkt, const TcpSegment& seg, bool orig_side) {
+    if (!s.streams) {
+      if (seg.len == 0) return;  // no payload yet: nothing to reassemble
+      s.streams = std::make_unique<TcpStreams>();
+      for (int d = 0; d < 2; ++d) {
+        StreamReceiver* rx = obs_ ? obs_->stream_receiver(s.record, d == 0) : nullptr;
+        TcpStream& st = s.streams->dir[d];
+        st.attach(rx, &budget_);
+        // Streams start with the first payload (SYN-only flows never pay for
+        // them); a side whose SYN was seen is told its ISN first, so data
+        // that arrives out of order is still placed right.
+        const TcpEndpoint& ep = d == 0 ? s.tcp.orig : s.tcp.resp;
+        if (ep.syn_seen) st.add(ep.start_seq, TcpStream::kSyn, {}, s.record.first_frame);
+      }
+    }
+    TcpStream& st = s.streams->dir[orig_side ? 0 : 1];
+    TcpStream& peer = s.streams->dir[orig_side ? 1 : 0];
+    const std::uint64_t st_before = st.missed_bytes(), peer_before = peer.missed_bytes();
+    const SegmentResult res = st.add(seg.seq, seg.flags, flow_.payload, pkt.packet->frame);
+    if ((seg.flags & tcp_flag::kAck) && !(seg.flags & tcp_flag::kRst)) peer.on_peer_ack(seg.ack);
+    if (res.overlap_differs) {
+      s.record.flags |= session_flag::kOverlapDiffers;
+      anomaly(*pkt.packet, s.record.uid_view(), "tcp_overlap_differs");
+    }
+    // A gap belongs to the side whose bytes are missing.
+    gap(s, orig_side, st.missed_bytes() - st_before);
+    gap(s, !orig_side, peer.missed_bytes() - peer_before);
+    if (budget_.over_limit()) s.record.flags |= session_flag::kReassemblyLimit;
+  }
+
+  // The reassembly budget is over its cap: sessions idle longest give their
+  // buffers back (they end early, flagged) until it fits. The session of the
+  // packet being processed is the most recently active, so it goes last.
+  void enforce_reassembly_budget(std::uint32_t current) {
+    while (budget_.over_limit()) {
+      const std::uint32_t victim = oldest_idle();
+      if (victim == kNoSession || victim == current) break;
+      ++stats_.evicted;
+      sessions_[victim].record.flags |= session_flag::kReassemblyLimit;
+      end_session(victim, session_flag::kEvicted);
+    }
+  }
+
+  void gap(Session& s, bool orig_side, std::uint64_t bytes) {
+    if (bytes == 0) return;
+    if (!s.tcp.gaps_reportable()) return;
+    s.record.missed_bytes += bytes;
+    s.history.scaled('G', orig_side, orig_side ? s.tcp.orig.gap : s.tcp.resp.gap);
+  }
+
+  void end_session(std::uint32_t i, std::uint16_t why) {
+    Session& s = sessions_[i];
+    SessionRecord& r = s.record;
+    r.flags |= why;
+    // Zeek's 'x': analysis of this session was cut short by a limit.
+    if (r.flags & (session_flag::kEvicted | session_flag::kReassemblyLimit)) s.history.add('x');
+    if (s.streams) {
+      TcpStream* dirs[2] = {&s.streams->dir[0], &s.streams->dir[1]};
+      const std::uint64_t before = dirs[0]->missed_bytes() + dirs[1]->missed_bytes();
+      dirs[0]->flush();
+      dirs[1]->flush();
+      const std::uint64_t after = dirs[0]->missed_bytes() + dirs[1]->missed_bytes();
+      if (s.tcp.gaps_reportable()) r.missed_bytes += after - before;
+    }
+    finalize(s);
+    if (obs_) obs_->on_session_end(r);
+    unlink(i);
+    index_.erase(s.hash, i);
+    sessions_.release(i);
+    --live_;
+  }
+
+  void finalize(Session& s) {
+    SessionRecord& r = s.record;
+    s.history.copy_to(r.history);
+    switch (s.transport) {
+      case Transport::kTcp:
+        r.orig_bytes = s.tcp.orig.size(s.tcp.resp);
+        r.resp_bytes = s.tcp.resp.size(s.tcp.orig);
+        r.conn_state = s.tcp.conn_state(s.history.view());
+        break;
+      case Transport::kUdp:
+        r.orig_bytes = s.orig_payload;
+        r.resp_bytes = s.resp_payload;
+        r.conn_state = r.orig_pkts > 0 ? (r.resp_pkts > 0 ? ConnState::kSF : ConnState::kS0)
+                                       : (r.resp_pkts > 0 ? ConnState::kSHR : ConnState::kOTH);
+        break;
+      default:
+        r.orig_bytes = s.orig_payload;
+        r.resp_bytes = s.resp_payload;
+        r.conn_state = ConnState::kOTH;
+        break;
+    }
+  }
+
+  // Inactivity: each protocol class has one timeout, so each class's list,
+  // kept in order of last activity, expires from its head.
+  void expire(std::int64_t now) {
+    for (int c = 0; c < 3; ++c) {
+      while (lru_[c].head != kNoSession) {
+        Session& s = sessions_[lru_[c].head];
+        if (now - s.last_seen <= timeout_for(s)) break;
+        ++stats_.timed_out;
+        end_session(lru_[c].head, session_flag::kTimedOut);
+      }
+    }
+    fragments_.expire(now);
+  }
+
+  std::uint32_t oldest_idle() const {
+    std::uint32_t best = kNoSession;
+    for (const auto& l : lru_) {
+      if (l.head == kNoSession) continue;
+      if (best == kNoSession || sessions_[l.head].last_seen < sessions_[best].last_seen) best = l.head;
+    }
+    return best;
+  }
+
+  void link(std::uint32_t i) {
+    Session& s = sessions_[i];
+    Lru& l = lru_[lru_class(s.transport)];
+    s.prev = l.tail;
+    s.next = kNoSession;
+    if (l.tail != kNoSession) sessions_[l.tail].next = i;
+    else l.head = i;
+    l.tail = i;
+  }
+  void unlink(std::uint32_t i) {
+    Session& s = sessions_[i];
+    Lru& l = lru_[lru_class(s.transport)];
+    if (s.prev != kNoSession) sessions_[s.prev].next = s.next;
+    else l.head = s.next;
+    if (s.next != kNoSession) sessions_[s.next].prev = s.prev;
+    else l.tail = s.prev;
+    s.prev = s.next = kNoSession;
+  }
+  void touch(std::uint32_t i, std::int64_t now) {
+    Session& s = sessions_[i];
+    // Capture time can step backwards (merged or unsorted inputs): activity
+    // never moves a session's idle clock back.
+    if (now > s.last_seen || s.last_seen == kNeverSeen) s.last_seen = now;
+    if (lru_[lru_class(s.transport)].tail != i) {
+      unlink(i);
+      link(i);
+    }
+  }
+
+  void anomaly(const Packet& p, std::string_view uid, std::string_view name) {
+    ++stats_.anomalies;
+    if (obs_) obs_->on_anomaly(p, uid, name);
+  }
+
+  struct Lru {
+    std::uint32_t head = kNoSession, tail = kNoSession;
+  };
+
+  SessionOptions opt_;
+  SessionObserver* obs_;
+  ReassemblyBudget budget_;
+  FragmentReassembler fragments_;
+  FlowIndex index_;
+  Slab<Session> sessions_;
+  Lru lru_[3];
+  std::size_t live_ = 0;
+  SessionStats stats_;
+  PacketFlow flow_;
+  FlowKey key_;
+  DecodedPacket redecoded_;
+};
+
+SessionTable::SessionTable(SessionOptions options, SessionObserver* observer)
+    : impl_(new SessionTableImpl(options, observer)) {}
+SessionTable::~SessionTable() { delete impl_; }
+const SessionRecord* SessionTable::process(const DecodedPacket& pkt) { return impl_->process(pkt); }
+void SessionTable::finish() { impl_->finish(); }
+const SessionStats& SessionTable::stats() const { return impl_->stats(); }
+std::size_t SessionTable::live() const { return impl_->live(); }
+
+}  // namespace pcapscope
