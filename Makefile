@@ -12,7 +12,7 @@ CMAKE_GEN  := -G Ninja
 DEPS := g++ cmake ninja-build pkg-config python3 \
         libcli11-dev libfmt-dev zlib1g-dev libzstd-dev libssl-dev nlohmann-json3-dev \
         libgtest-dev libgmock-dev libbenchmark-dev \
-        tshark tcpdump zstd gzip hyperfine time
+        tshark tcpdump tcpflow zstd gzip hyperfine time
 
 .PHONY: all deps build asan demo test test-unit test-asan bench clean
 

@@ -137,6 +137,9 @@ struct DecodedPacket {
   std::uint8_t anomalies_dropped = 0;            // counted here
   std::uint32_t payload_offset = 0;              // bytes after the innermost decoded header
   std::uint32_t payload_len = 0;                 // (application data or undecoded remainder)
+  // Uid of the packet's session when a session stage ran over it (field `uid`);
+  // decode() leaves it empty, the caller sets it.
+  std::string_view session_uid;
 
   Bytes data() const { return packet ? packet->data : Bytes{}; }
 

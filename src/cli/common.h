@@ -37,5 +37,7 @@ void add_info_command(CLI::App& app, int& exit_code);
 void add_packets_command(CLI::App& app, int& exit_code);
 void add_export_command(CLI::App& app, int& exit_code);
 void add_fields_command(CLI::App& app, int& exit_code);
+void add_sessions_command(CLI::App& app, int& exit_code);
+void add_follow_command(CLI::App& app, int& exit_code);
 
 }  // namespace pcapscope::cli

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   add_packets_command(app, exit_code);
   add_export_command(app, exit_code);
   add_fields_command(app, exit_code);
+  add_sessions_command(app, exit_code);
+  add_follow_command(app, exit_code);
 
   Stdout::init();
   try {

@@ -2,12 +2,19 @@
 // fields as text, CSV or JSON Lines.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <unordered_map>
+
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/common.h"
 #include "cli/selection.h"
+#include "cli/session_options.h"
+#include "pcapscope/session.h"
 #include "core/edit_distance.h"
 #include "output/packet_printer.h"
 #include "pcapscope/decode.h"
@@ -75,13 +82,42 @@ int run(const PacketsOptions& opt) {
   Stdout::write(out);
   DecodedPacket dec;
   PacketContext pctx;
-  Timeline tl = for_each_selected(opt.files, slice, [&](const Packet& pkt, const SelectionContext& sctx) {
-    pctx.first_ts_ns = sctx.first_ts_ns;
-    decode(pkt, dec);
-    out.clear();
-    printer->print(dec, pctx, out);
-    Stdout::write(out);
-  });
+
+  // The uid field needs the session stage over every packet up to the last
+  // one listed, selected or not (a session starts where it starts).
+  const bool want_uid = po.show || std::any_of(po.fields.begin(), po.fields.end(),
+                                               [](const FieldDef* f) { return f->name == "uid"; });
+  std::unique_ptr<SessionTable> sessions;
+  // Forward slices visit a packet right after the session stage saw it; a
+  // reversed slice visits later, so it keeps the uids of the frames it read.
+  const bool reversed = slice && slice->step < 0;
+  std::unordered_map<std::uint64_t, std::array<char, 20>> uids;
+  DecodedPacket track;
+  PacketVisitor every = [&](const Packet& pkt, const SelectionContext&) {
+    decode(pkt, track);
+    const SessionRecord* r = sessions->process(track);
+    if (!reversed) uids.clear();
+    if (r) uids[pkt.frame] = r->uid;
+  };
+  if (want_uid) sessions = std::make_unique<SessionTable>(resolve_session_options({}));
+
+  Timeline tl = for_each_selected(
+      opt.files, slice,
+      [&](const Packet& pkt, const SelectionContext& sctx) {
+        pctx.first_ts_ns = sctx.first_ts_ns;
+        decode(pkt, dec);
+        if (want_uid) {
+          auto it = uids.find(pkt.frame);
+          if (it != uids.end()) {
+            dec.session_uid = it->second.data();
+          }
+        }
+        out.clear();
+        printer->print(dec, pctx, out);
+        Stdout::write(out);
+        if (want_uid) uids.erase(pkt.frame);
+      },
+      want_uid ? &every : nullptr);
   Stdout::flush();
   report_damage(tl);
   return kExitOk;

@@ -14,7 +14,7 @@ std::optional<Slice> parse_slice_option(const std::string& text) {
 }
 
 Timeline for_each_selected(const std::vector<std::string>& paths, const std::optional<Slice>& slice,
-                           const PacketVisitor& visit) {
+                           const PacketVisitor& visit, const PacketVisitor* every) {
   SliceRange range;
   if (slice && slice->needs_count()) {
     for (const auto& p : paths)
@@ -38,6 +38,7 @@ Timeline for_each_selected(const std::vector<std::string>& paths, const std::opt
     for (; tl.next(pkt); ++index) {
       if (index == 0) ctx.first_ts_ns = pkt.ts_ns;
       if (index >= range.stop) break;
+      if (every) (*every)(pkt, ctx);
       if (range.contains(index)) visit(pkt, ctx);
     }
     return tl;
@@ -52,6 +53,7 @@ Timeline for_each_selected(const std::vector<std::string>& paths, const std::opt
   for (; tl.next(pkt); ++index) {
     if (index == 0) ctx.first_ts_ns = pkt.ts_ns;
     if (index > range.start) break;
+    if (every) (*every)(pkt, ctx);
     if (!range.contains(index)) continue;
     kept.push_back({pkt, std::vector<std::uint8_t>(pkt.data.begin(), pkt.data.end())});
   }

@@ -21,9 +21,12 @@ struct SelectionContext {
 // counting pass first (so they need real files, not stdin); negative steps
 // keep copies of the selected packets to emit them in reverse.
 // Returns the timeline (for its summaries) after the walk.
+// EVERY, when given, sees each packet read (selected or not, in file order)
+// before VISIT does: stages that need the whole history, such as session
+// tracking for a packet's uid, run there.
 using PacketVisitor = std::function<void(const Packet&, const SelectionContext&)>;
 Timeline for_each_selected(const std::vector<std::string>& paths, const std::optional<Slice>& slice,
-                           const PacketVisitor& visit);
+                           const PacketVisitor& visit, const PacketVisitor* every = nullptr);
 
 // Parses --slice or dies with a usage error.
 std::optional<Slice> parse_slice_option(const std::string& text);

@@ -20,4 +20,18 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+std::optional<std::string_view> closest_match(std::string_view typed, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  std::size_t best_distance = SIZE_MAX;
+  for (std::string_view c : candidates) {
+    const std::size_t d = edit_distance(typed, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  if (best.empty() || !is_plausible_typo(typed, best, best_distance)) return std::nullopt;
+  return best;
+}
+
 }  // namespace pcapscope

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 namespace pcapscope {
 
@@ -14,5 +16,8 @@ inline bool is_plausible_typo(std::string_view typed, std::string_view candidate
   const std::size_t limit = typed.size() < 8 ? 1 : typed.size() / 4;
   return distance > 0 && distance <= limit && candidate.size() + 3 > typed.size();
 }
+
+// The candidate a plausible typo away from TYPED, if any (the closest one).
+std::optional<std::string_view> closest_match(std::string_view typed, const std::vector<std::string_view>& candidates);
 
 }  // namespace pcapscope

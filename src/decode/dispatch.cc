@@ -287,6 +287,7 @@ void decode(const Packet& pkt, DecodedPacket& out) {
   out.layer_count = 0;
   out.anomaly_count = 0;
   out.anomalies_dropped = 0;
+  out.session_uid = {};
   // Packets beyond 4 GiB cannot exist (records are capped far lower); clamp so
   // 32-bit offsets stay exact.
   const auto cap = static_cast<std::uint32_t>(std::min<std::size_t>(pkt.data.size(), 0xffffffffu));
@@ -343,6 +344,10 @@ FieldValue frame_link_type(const DecodedPacket& p, const Layer&) {
   return p.packet ? FieldValue::of_uint(p.packet->link_type) : FieldValue::absent();
 }
 
+FieldValue session_uid(const DecodedPacket& p, const Layer&) {
+  return p.session_uid.empty() ? FieldValue::absent() : FieldValue::of_string(p.session_uid);
+}
+
 constexpr FieldDef kFrameFields[] = {
     {"frame.number", FieldType::kUInt, Proto::kFrame, frame_number, "Frame Number"},
     {"frame.time_epoch", FieldType::kTime, Proto::kFrame, frame_time_epoch, "Epoch Time"},
@@ -352,6 +357,8 @@ constexpr FieldDef kFrameFields[] = {
     // Not Wireshark's frame.encap_type (which numbers wiretap encapsulations):
     // the pcap LINKTYPE_ value, hence a name of our own.
     {"frame.link_type", FieldType::kUInt, Proto::kFrame, frame_link_type, "Link-layer header type (LINKTYPE_)"},
+    // Zeek's name for a session id; present when sessions are tracked (packets --fields uid).
+    {"uid", FieldType::kString, Proto::kFrame, session_uid, "Uid of the packet's session (as in pcapscope sessions)"},
 };
 
 }  // namespace

@@ -33,7 +33,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # --version, --help on every command.
     p = ps("--version")
     check("--version", p.returncode == 0 and p.stdout.startswith(b"pcapscope "), p.stdout.decode())
-    for cmd in ("info", "packets", "export"):
+    for cmd in ("info", "packets", "export", "sessions", "follow"):
         p = ps(cmd, "--help")
         check(f"{cmd} --help", p.returncode == 0 and b"Usage" in p.stdout and b"--" in p.stdout, p.stdout.decode()[:200])
 
@@ -153,6 +153,62 @@ with tempfile.TemporaryDirectory() as tmp:
           and missing in p.stderr.decode(), str(objs)[:300])
     p = ps("info", "-", "-", stdin=subprocess.DEVNULL)
     check("info refuses stdin twice", p.returncode == 2 and b"stdin" in p.stderr, p.stderr.decode())
+
+
+    # Sessions: Zeek conn.log fields, deterministic uids, Zeek TSV, errors.
+    def lines(p):
+        return [json.loads(l) for l in p.stdout.decode().splitlines()]
+    a = lines(ps("sessions", demo, "--format", "json"))
+    b = lines(ps("sessions", demo_ng, "--format", "json"))
+    zeek_keys = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "conn_state",
+                 "missed_bytes", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "community_id"]
+    check("sessions json: Zeek keys on every record", len(a) == 6 and all(all(k in r for k in zeek_keys) for r in a),
+          str(a)[:300])
+    check("sessions: same uids for the same packets (pcap and pcapng)", [r["uid"] for r in a] == [r["uid"] for r in b],
+          str([r["uid"] for r in a]))
+    check("sessions: demo states", [r["conn_state"] for r in a] == ["SF", "SF", "OTH", "REJ", "S0", "SF"],
+          str([r["conn_state"] for r in a]))
+    z = ps("sessions", demo, "--format", "zeek").stdout.decode().splitlines()
+    fields = [l for l in z if l.startswith("#fields")][0].split("\t")[1:]
+    data = [l.split("\t") for l in z if not l.startswith("#")]
+    check("sessions zeek: #fields, #types and columns agree",
+          z[0] == "#separator \\x09" and len(data) == 6 and all(len(d) == len(fields) for d in data)
+          and len([l for l in z if l.startswith("#types")][0].split("\t")) == len(fields) + 1, "\n".join(z[:10]))
+    srt = lines(ps("sessions", demo, "--format", "json", "--sort", "orig_bytes", "--desc", "--limit", "2"))
+    check("sessions --sort --desc --limit", [r.get("orig_bytes") for r in srt] == [56000, 59], str(srt)[:200])
+    for name, args, env_extra, needle in [
+            ("bad timeout variable", ["sessions", demo], {"PCAPSCOPE_TCP_TIMEOUT": "soon"}, b"PCAPSCOPE_TCP_TIMEOUT=soon"),
+            ("zero max sessions", ["sessions", demo], {"PCAPSCOPE_MAX_SESSIONS": "0"}, b"PCAPSCOPE_MAX_SESSIONS=0"),
+            ("unknown sort field", ["sessions", demo, "--sort", "orig_byte"], {}, b"did you mean orig_bytes?"),
+            ("follow without a session", ["follow", demo], {}, b"exactly one session"),
+            ("follow two selectors", ["follow", demo, "--index", "1", "--uid", "Cx"], {}, b"exactly one session"),
+            ("follow unknown uid", ["follow", demo, "--uid", "Cnope"], {}, b"no session with uid Cnope"),
+            ("follow bad tuple", ["follow", demo, "--tuple", "10.0.0.1:80 host:x"], {}, b"not an IPv4 or IPv6 address")]:
+        p = run([binary] + args, env=dict(os.environ, **env_extra))
+        err = p.stderr.strip().splitlines()
+        check(f"error: {name}", p.returncode == 2 and len(err) == 1 and err[0].startswith(b"pcapscope: ")
+              and needle in err[0], f"exit {p.returncode}, stderr {err}")
+
+    # packets --fields uid names the session of each packet.
+    p = ps("packets", demo, "--fields", "frame.number,uid", "--format", "csv")
+    rows = [l.split(",") for l in p.stdout.decode().splitlines()[1:]]
+    http_uid = a[1]["uid"]
+    check("packets uid field", sum(1 for r in rows if r[1] == http_uid) == a[1]["orig_pkts"] + a[1]["resp_pkts"]
+          and rows[0][1] == "", str(rows[:5]))
+
+    # follow: the HTTP exchange, as text and as raw files named as tcpflow names them.
+    p = ps("follow", demo, "--uid", http_uid)
+    out = p.stdout.decode()
+    check("follow ascii", p.returncode == 0 and "GET / HTTP/1.1" in out and "\tHTTP/1.1 200 OK" in out, out[:300])
+    p = ps("follow", demo, "--tuple", "93.184.216.34:80 10.0.0.23:49822", "--raw", "--side", "orig")
+    check("follow raw orig side", p.stdout.startswith(b"GET / HTTP/1.1\r\n") and b"200 OK" not in p.stdout,
+          p.stdout[:100])
+    outdir = os.path.join(tmp, "flows")
+    p = ps("follow", demo, "--index", "1", "--raw", "-o", outdir)
+    names = sorted(os.listdir(outdir)) if os.path.isdir(outdir) else []
+    check("follow raw files", p.returncode == 0 and names == ["010.000.000.023.49822-093.184.216.034.00080",
+                                                               "093.184.216.034.00080-010.000.000.023.49822"]
+          and open(os.path.join(outdir, names[1]), "rb").read().startswith(b"HTTP/1.1 200 OK"), str(names))
 
     # info json keys.
     j = json.loads(ps("info", "--format", "json", demo).stdout)

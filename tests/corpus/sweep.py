@@ -17,8 +17,11 @@ rows = manifest(shared)
 env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
 # info reads and decodes every packet of each file separately; packets --show
 # --hex reads every field of every layer (several files merge into one
-# timeline); the JSON summary exercises summarize() and the JSON printer.
-COMMANDS = [["info", "--no-hash"], ["packets", "--show", "--hex"], ["packets", "--format", "json"]]
+# timeline); the JSON summary exercises summarize() and the JSON printer;
+# sessions runs the session stage (fragments, TCP state, stream reassembly)
+# over every malformed packet of the corpus.
+COMMANDS = [["info", "--no-hash"], ["packets", "--show", "--hex"], ["packets", "--format", "json"],
+            ["sessions", "--format", "zeek"]]
 BATCH = 40
 PER_FILE_SECONDS = 10
 

@@ -1,0 +1,157 @@
+// `pcapscope sessions FILE...`: one conn record per session, in the order
+// sessions started (default), or sorted by a field.
+//
+// Records finish in the order sessions end, not start. Start order is
+// restored by a reorder buffer keyed by the session's start index: a record
+// waits only for the sessions that started before it and are still open, so
+// memory follows the number of open sessions and what started after the
+// oldest of them, not the input size. --sort must hold every record.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/common.h"
+#include "cli/selection.h"
+#include "cli/session_options.h"
+#include "core/edit_distance.h"
+#include "output/session_writer.h"
+#include "pcapscope/decode.h"
+#include "pcapscope/session.h"
+
+namespace pcapscope::cli {
+namespace {
+
+struct SessionsOptions {
+  std::vector<std::string> files;
+  std::string format = "text";
+  std::string sort;
+  bool desc = false;
+  std::optional<std::uint64_t> limit;
+  SessionFlags flags;
+};
+
+class RecordSink final : public SessionObserver {
+ public:
+  RecordSink(const SessionsOptions& opt, SessionWriter& writer) : opt_(opt), writer_(writer) {
+    if (!opt.sort.empty()) less_ = session_sort(opt.sort);
+  }
+
+  void on_session_end(const SessionRecord& rec) override {
+    if (less_) {
+      all_.push_back(rec);
+      return;
+    }
+    const std::uint64_t pos = rec.index - base_;
+    if (pending_.size() <= pos) pending_.resize(pos + 1);
+    pending_[pos] = rec;
+    while (!pending_.empty() && pending_.front()) {
+      emit(*pending_.front());
+      pending_.pop_front();
+      ++base_;
+    }
+  }
+
+  void finish() {
+    if (!less_) return;  // the reorder buffer drained as the last sessions ended
+    auto cmp = [this](const SessionRecord& a, const SessionRecord& b) {
+      return opt_.desc ? less_(b, a) : less_(a, b);
+    };
+    std::stable_sort(all_.begin(), all_.end(), cmp);
+    for (const SessionRecord& r : all_) emit(r);
+  }
+
+ private:
+  void emit(const SessionRecord& r) {
+    if (opt_.limit && emitted_ >= *opt_.limit) return;
+    ++emitted_;
+    buf_.clear();
+    writer_.write(r, buf_);
+    Stdout::write(buf_);
+  }
+
+  const SessionsOptions& opt_;
+  SessionWriter& writer_;
+  SessionLess less_;
+  std::vector<SessionRecord> all_;
+  std::deque<std::optional<SessionRecord>> pending_;
+  std::uint64_t base_ = 0;
+  std::uint64_t emitted_ = 0;
+  std::string buf_;
+};
+
+RecordFormat parse_format(const std::string& f) {
+  if (f == "json" || f == "jsonl") return RecordFormat::kJson;
+  if (f == "csv") return RecordFormat::kCsv;
+  if (f == "zeek") return RecordFormat::kZeek;
+  return RecordFormat::kText;
+}
+
+int run(const SessionsOptions& opt) {
+  if (!opt.sort.empty() && !session_sort(opt.sort)) {
+    std::vector<std::string_view> names;
+    for (const SessionField& f : session_fields()) names.push_back(f.name);
+    names.push_back("pkts");
+    names.push_back("bytes");
+    std::string why = fmt::format("unknown field \"{}\"", opt.sort);
+    if (auto s = closest_match(opt.sort, names)) why += fmt::format(" (did you mean {}?)", *s);
+    die("--sort", why);
+  }
+  const SessionOptions sopt = resolve_session_options(opt.flags);
+  Timeline tl = open_inputs(opt.files);
+  Packet pkt;
+  const bool any = tl.next(pkt);
+  SessionWriterOptions wopt;
+  wopt.format = parse_format(opt.format);
+  // Zeek's #open line carries the first packet's time, so output is reproducible.
+  if (any) wopt.open_ts_ns = pkt.ts_ns;
+  auto writer = make_session_writer(wopt);
+  RecordSink sink(opt, *writer);
+  SessionTable table(sopt, &sink);
+  std::string out;
+  writer->begin(out);
+  Stdout::write(out);
+
+  DecodedPacket dp;
+  for (bool have = any; have; have = tl.next(pkt)) {
+    decode(pkt, dp);
+    table.process(dp);
+  }
+  table.finish();
+  sink.finish();
+  out.clear();
+  writer->end(out);
+  Stdout::write(out);
+  Stdout::flush();
+  report_damage(tl);
+  const SessionStats& st = table.stats();
+  if (st.evicted > 0) {
+    fmt::print(stderr,
+               "pcapscope: sessions: {} sessions ended early because {} were live at once (raise --max-sessions or "
+               "PCAPSCOPE_MAX_SESSIONS); they are reported with flag evicted\n",
+               st.evicted, sopt.max_sessions);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_sessions_command(CLI::App& app, int& exit_code) {
+  auto opt = std::make_shared<SessionsOptions>();
+  auto* cmd = app.add_subcommand("sessions", "One record per session (Zeek conn.log fields), in start order");
+  cmd->add_option("files", opt->files, "Capture files, merged into one timeline by time (- for stdin)")->required();
+  cmd->add_option("--format", opt->format, "Output format: text, json (JSON Lines), csv or zeek (Zeek TSV log)")
+      ->check(CLI::IsMember({"text", "json", "jsonl", "csv", "zeek"}));
+  cmd->add_option("--sort", opt->sort, "Sort by this field (ascending; see --desc), e.g. orig_bytes, duration, ts");
+  cmd->add_flag("--desc", opt->desc, "With --sort: largest first");
+  cmd->add_option("--limit", opt->limit, "Print at most N records");
+  add_session_flags(*cmd, opt->flags);
+  cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
+}
+
+}  // namespace pcapscope::cli
