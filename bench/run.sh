@@ -51,3 +51,14 @@ hyperfine --warmup 1 --runs 3 \
   -n "pcapscope packets --format csv" "$build/pcapscope packets --format csv --fields $fields $small" \
   -n "tshark -T fields" "tshark -n -r $small -T fields -E occurrence=f $targs" \
   -N --output=pipe --export-markdown "$work/hyperfine-fields.md"
+
+echo
+echo "== Sessions: pcapscope sessions vs tshark -z conv,tcp -z conv,udp (same 200k-packet slice, same run) =="
+hyperfine --warmup 1 --runs 3 -N --output=pipe \
+  -n "pcapscope sessions --format json" "$build/pcapscope sessions --format json $small" \
+  -n "tshark -q -z conv,tcp -z conv,udp" "tshark -n -q -r $small -z conv,tcp -z conv,udp" \
+  --export-markdown "$work/hyperfine-sessions.md"
+echo
+echo "== Sessions on the whole file: peak memory =="
+/usr/bin/time -f "pcapscope sessions: %e s, max RSS %M KiB for $(stat -c %s "$pcap") bytes" \
+  "$build/pcapscope" sessions --format json "$pcap" > /dev/null
