@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,9 @@ class RecordSink final : public SessionObserver {
     }
   }
 
+  void on_anomaly(const Packet&, std::string_view, std::string_view name) override { ++anomalies_[std::string(name)]; }
+  const std::map<std::string, std::uint64_t>& anomalies() const { return anomalies_; }
+
   void finish() {
     if (!less_) return;  // the reorder buffer drained as the last sessions ended
     auto cmp = [this](const SessionRecord& a, const SessionRecord& b) {
@@ -83,6 +87,7 @@ class RecordSink final : public SessionObserver {
   std::uint64_t base_ = 0;
   std::uint64_t emitted_ = 0;
   std::string buf_;
+  std::map<std::string, std::uint64_t> anomalies_;  // by name, reported at the end
 };
 
 RecordFormat parse_format(const std::string& f) {
@@ -129,6 +134,11 @@ int run(const SessionsOptions& opt) {
   Stdout::write(out);
   Stdout::flush();
   report_damage(tl);
+  if (!sink.anomalies().empty()) {
+    std::string list;
+    for (const auto& [name, n] : sink.anomalies()) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", name, n);
+    fmt::print(stderr, "pcapscope: sessions: anomalies seen: {}\n", list);
+  }
   const SessionStats& st = table.stats();
   if (st.evicted > 0) {
     fmt::print(stderr,

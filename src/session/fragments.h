@@ -1,10 +1,10 @@
 // Session stage: IPv4 and IPv6 fragment reassembly.
 //
-// add() takes every decoded packet. A packet whose outermost fragmented IP
-// layer (IPv4 with MF set or a non-zero offset, IPv6 with a Fragment header;
-// layers quoted inside ICMP errors are never reassembled) is a fragment has its
-// bytes copied into a partial datagram; the packet that completes a datagram
-// comes back as a synthetic packet for the caller to decode again:
+// add() takes every decoded packet. When a packet has a fragmented IP layer
+// (IPv4 with MF set or a non-zero offset, IPv6 with a Fragment header; the
+// outermost such layer counts, one quoted inside an ICMP error never does),
+// its fragment bytes are copied into a partial datagram; the packet that
+// completes a datagram comes back as a synthetic packet to decode again:
 //
 //   bytes before the completing fragment's IP header (its link layer and any
 //   enclosing tunnel headers, whose IPv4/IPv6/UDP/PPPoE/GTP-U/802.3 length
@@ -17,9 +17,11 @@
 //             next header, payload length fixed
 //   + the reassembled payload.
 //
-// Typical loop (an inner IP layer of a reassembled packet may be a fragment
-// itself; each round removes one fragmented layer, and decode() bounds the
-// nesting, so this ends after a few rounds):
+// Typical loop. An inner IP layer of a reassembled packet may be a fragment
+// itself; each round removes one Fragment header or fragmented IPv4 header,
+// and the next round only looks deeper, so the rounds are bounded by what
+// decode() walks: 5 IP levels (4 tunnels), each IPv6 one with at most 8
+// extension headers (nested Fragment headers are legal bytes, if odd).
 //
 //   decode(pkt, d);
 //   for (;;) {

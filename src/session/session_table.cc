@@ -22,6 +22,8 @@ namespace pcapscope {
 using namespace session;
 
 class SessionTableImpl {
+  static constexpr int kMaxFragmentRounds = 40;
+
  public:
   SessionTableImpl(SessionOptions opt, SessionObserver* obs)
       : opt_(opt),
@@ -33,7 +35,10 @@ class SessionTableImpl {
 
   const SessionRecord* process(const DecodedPacket& pkt) {
     ++stats_.packets;
-    if (pkt.packet) expire(pkt.packet->ts_ns);
+    // A timestamp the reader found far from its neighbours (damage, clock
+    // jumps) must not time every live session out at once: it does not move
+    // the clock.
+    if (pkt.packet && !(pkt.packet->record_flags & record_flag::kTimestampJump)) expire(pkt.packet->ts_ns);
     Packet whole;
     switch (fragments_.add(pkt, whole)) {
       case FragmentReassembler::Outcome::kNotFragment:
@@ -48,13 +53,15 @@ class SessionTableImpl {
     ++stats_.fragments;
     ++stats_.reassembled;
     // The rebuilt datagram may carry a tunnel whose inner datagram is itself
-    // fragmented; a few rounds cover every sane nesting.
-    for (int round = 0; round < 4; ++round) {
+    // fragmented: up to 5 IP levels (4 tunnels), each with up to 8 extension
+    // headers. Past that bound the packet is reported, not processed.
+    for (int round = 0; round < kMaxFragmentRounds; ++round) {
       decode(whole, redecoded_);
       const auto outcome = fragments_.add(redecoded_, whole);  // the reassembler alternates buffers
       if (outcome == FragmentReassembler::Outcome::kNotFragment) return process_flow(redecoded_);
       if (outcome != FragmentReassembler::Outcome::kComplete) return nullptr;
     }
+    anomaly(*pkt.packet, {}, "fragment_nesting_too_deep");
     return nullptr;
   }
 
