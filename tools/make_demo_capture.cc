@@ -116,12 +116,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (std::size_t i = 0; i < o.frames.size(); ++i) {
-    Packet p;
-    p.data = Bytes(o.frames[i]);
-    p.orig_len = static_cast<std::uint32_t>(o.frames[i].size());
-    p.ts_ticks = o.ts_us[i];
-    p.ts_ns = static_cast<std::int64_t>(o.ts_us[i]) * 1000;
-    p.link_type = linktype::kEthernet;
+    const Packet p = frame_packet(o.frames[i], o.ts_us[i]);
     auto r = (*w)->write(p);
     if (!r) {
       fmt::print(stderr, "pcapscope-make-demo: {}: {}\n", argv[1], r.error().message);

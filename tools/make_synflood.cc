@@ -44,12 +44,7 @@ int main(int argc, char** argv) {
     TcpSegment syn{static_cast<std::uint16_t>(port), 80, static_cast<std::uint32_t>(i * 2654435761ULL), 0, tcpf::kSyn,
                    64240, true};
     Frame f = ipv4(ethernet(victim, attacker, 0x0800), src, target, 6, tcp(syn));
-    Packet p;
-    p.data = Bytes(f);
-    p.orig_len = static_cast<std::uint32_t>(f.size());
-    p.ts_ticks = t0_us + i;  // one SYN a microsecond: all live at once
-    p.ts_ns = static_cast<std::int64_t>(p.ts_ticks) * 1000;
-    p.link_type = linktype::kEthernet;
+    const Packet p = frame_packet(f, t0_us + i);  // one SYN a microsecond: all live at once
     auto r = (*w)->write(p);
     if (!r) {
       fmt::print(stderr, "pcapscope-make-synflood: {}: {}\n", argv[1], r.error().message);

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pcapscope/capture.h"
+
 namespace pcapscope::tools {
 
 using Frame = std::vector<std::uint8_t>;
@@ -182,6 +184,18 @@ inline Frame dns(std::uint16_t id, std::string_view name, const Ip4* answer) {
     append(d, answer->data(), 4);
   }
   return d;
+}
+
+// An Ethernet frame as a Packet to hand to CaptureWriter, stamped TS_US
+// microseconds since the epoch (the writer's default resolution).
+inline Packet frame_packet(const Frame& f, std::uint64_t ts_us) {
+  Packet p;
+  p.data = Bytes(f);
+  p.orig_len = static_cast<std::uint32_t>(f.size());
+  p.ts_ticks = ts_us;
+  p.ts_ns = static_cast<std::int64_t>(ts_us) * 1000;
+  p.link_type = linktype::kEthernet;
+  return p;
 }
 
 }  // namespace pcapscope::tools
