@@ -70,6 +70,7 @@ struct SessionRecord {
   std::uint64_t index = 0;       // 0-based order in which sessions started
   std::array<char, 20> uid{};    // "C" + 17 base62 characters, NUL-terminated
   std::array<char, 32> history{};  // NUL-terminated; capped at 31 letters
+  std::array<char, 20> tunnel_parent{};  // uid of the enclosing tunnel's session (first seen), or empty
   std::string_view service;      // filled by the protocol stage; empty until then (static storage)
 
   std::string_view uid_view() const { return uid.data(); }
@@ -133,6 +134,7 @@ class SessionObserver {
 struct SessionStats {
   std::uint64_t packets = 0;          // packets given to process()
   std::uint64_t not_ip = 0;           // no IP layer: not part of any session
+  std::uint64_t unusable = 0;         // TCP header truncated or malformed: reported, not in a session
   std::uint64_t fragments = 0;        // IP fragments taken by the reassembler
   std::uint64_t reassembled = 0;      // datagrams rebuilt from fragments
   std::uint64_t sessions = 0;         // sessions started

@@ -55,9 +55,10 @@ class ZeekWriter final : public SessionWriter {
     } else {
       out += "-\t-\t-\t";
     }
-    fmt::format_to(std::back_inserter(out), "{}\t-\t-\t{}\t{}\t{}\t{}\t{}\t{}\t-\t{}\t{}\t{}\t{}\t{}\t{}\n",
+    fmt::format_to(std::back_inserter(out), "{}\t-\t-\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                    conn_state_name(r.conn_state), r.missed_bytes, r.history[0] ? r.history_view() : "-", r.orig_pkts,
-                   r.orig_ip_bytes, r.resp_pkts, r.resp_ip_bytes, r.ip_proto, community_id(r, opt_.community_id_seed),
+                   r.orig_ip_bytes, r.resp_pkts, r.resp_ip_bytes, r.tunnel_parent[0] ? r.tunnel_parent.data() : "-",
+                   r.ip_proto, community_id(r, opt_.community_id_seed),
                    r.first_frame, r.last_frame, r.tunnel == Proto::kNone ? "-" : tunnel_name(r),
                    r.flags ? flags_joined(r.flags) : "(empty)");
   }
@@ -104,6 +105,7 @@ class JsonWriter final : public SessionWriter {
                    "\"community_id\":\"{}\",\"first_frame\":{},\"last_frame\":{}",
                    r.orig_pkts, r.orig_ip_bytes, r.resp_pkts, r.resp_ip_bytes, r.ip_proto,
                    community_id(r, opt_.community_id_seed), r.first_frame, r.last_frame);
+    if (r.tunnel_parent[0]) fmt::format_to(std::back_inserter(out), ",\"tunnel_parents\":[\"{}\"]", r.tunnel_parent.data());
     if (r.tunnel != Proto::kNone) fmt::format_to(std::back_inserter(out), ",\"tunnel\":\"{}\"", tunnel_name(r));
     if (r.flags) {
       out += ",\"flags\":[";
@@ -144,9 +146,9 @@ class CsvWriter final : public SessionWriter {
     } else {
       out += ",,,";
     }
-    fmt::format_to(std::back_inserter(out), "{},,,{},{},{},{},{},{},,{},{},{},{},{},", conn_state_name(r.conn_state),
+    fmt::format_to(std::back_inserter(out), "{},,,{},{},{},{},{},{},{},{},{},{},{},{},", conn_state_name(r.conn_state),
                    r.missed_bytes, r.history_view(), r.orig_pkts, r.orig_ip_bytes, r.resp_pkts, r.resp_ip_bytes,
-                   r.ip_proto, community_id(r, opt_.community_id_seed), r.first_frame, r.last_frame, tunnel_name(r));
+                   r.tunnel_parent.data(), r.ip_proto, community_id(r, opt_.community_id_seed), r.first_frame, r.last_frame, tunnel_name(r));
     append_csv_cell(out, flags_joined(r.flags));
     out += '\n';
   }
@@ -226,7 +228,7 @@ const std::vector<SessionField>& session_fields() {
       {"orig_ip_bytes", "count", "IP bytes sent by the originator"},
       {"resp_pkts", "count", "Packets sent by the responder"},
       {"resp_ip_bytes", "count", "IP bytes sent by the responder"},
-      {"tunnel_parents", "set[string]", "Uids of enclosing tunnel sessions (unset: tunnels are not sessions here)"},
+      {"tunnel_parents", "set[string]", "Uid of the enclosing tunnel's session (the outer flow, itself a session)"},
       {"ip_proto", "count", "IP protocol number"},
       {"community_id", "string", "Community ID v1 flow hash"},
       {"first_frame", "count", "Frame number of the first packet"},

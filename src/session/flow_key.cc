@@ -50,19 +50,14 @@ std::uint16_t fold64(std::uint64_t acc) {
 // Verifies the TCP/UDP checksum when the whole segment was captured. Sums are
 // taken in native (little-endian) order, so the pseudo-header's fields are
 // byte-swapped into the same order before adding.
-bool checksum_bad(const DecodedPacket& pkt, const Layer& ip, const Layer& l4, std::uint8_t proto, bool v6) {
+bool checksum_bad(const DecodedPacket& pkt, const PacketFlow& f, const Layer& l4, std::uint8_t proto, bool v6) {
   Bytes data = pkt.data();
   if (l4.wire_end > l4.end || (l4.flags & layer_flag::kTruncated)) return false;  // not all there
   Bytes seg = data.subspan(l4.offset, l4.end - l4.offset);
   if (proto == 17 && seg.size() >= 8 && seg[6] == 0 && seg[7] == 0 && !v6) return false;  // UDP: no checksum
-  std::uint64_t acc = 0;
-  if (v6) {
-    if (ip.header_len < 40) return false;
-    acc = sum_bytes(data.subspan(ip.offset + 8, 32), acc);
-  } else {
-    if (ip.header_len < 20) return false;
-    acc = sum_bytes(data.subspan(ip.offset + 12, 8), acc);
-  }
+  const std::size_t alen = v6 ? 16 : 4;
+  std::uint64_t acc = sum_bytes(Bytes(f.src.bytes.data(), alen), 0);
+  acc = sum_bytes(Bytes(f.dst.bytes.data(), alen), acc);
   const std::uint32_t len = static_cast<std::uint32_t>(seg.size());
   // Pseudo-header length and protocol, as big-endian 16-bit words read natively.
   auto swap16 = [](std::uint32_t v) { return ((v & 0xff) << 8) | ((v >> 8) & 0xff); };
@@ -71,20 +66,49 @@ bool checksum_bad(const DecodedPacket& pkt, const Layer& ip, const Layer& l4, st
   return fold64(acc) != 0xffff;
 }
 
+constexpr std::uint8_t kIpv6Routing = 43;
+
+// With segments left, an IPv6 routing header's final destination is not the
+// address in the fixed header but the last one of its list: that is where the
+// conversation goes, what the transport checksum covers (RFC 8200 8.1), and
+// what tshark and Zeek key on. Type 0 (deprecated) and 2 (mobility) list it
+// last; a segment routing header (type 4, RFC 8754) keeps its list reversed,
+// so the final segment is entry 0.
+void final_destination(Bytes rh, IpAddress& dst) {
+  if (rh.size() < 8 || rh[3] == 0) return;  // segments left = 0: already at the final destination
+  const std::size_t listed = (rh.size() - 8) / 16;
+  if (listed == 0) return;
+  std::size_t at = 0;
+  switch (rh[2]) {
+    case 0:
+    case 2:
+      at = 8 + (listed - 1) * 16;
+      break;
+    case 4:
+      at = 8;
+      break;
+    default:
+      return;
+  }
+  std::memcpy(dst.bytes.data(), rh.data() + at, 16);
+}
+
 }  // namespace
 
-bool extract_flow(const DecodedPacket& pkt, PacketFlow& f) {
-  // The innermost IP layer outside any ICMP error quotation keys the session:
-  // a tunnelled conversation is the inner one, an ICMP error belongs to ICMP.
-  int ip_index = -1;
-  for (int i = pkt.layer_count - 1; i >= 0; --i) {
+int ip_levels(const DecodedPacket& pkt, std::array<int, kMaxIpLevels>& out) {
+  // Every IP layer outside an ICMP error quotation is one level of tunnelling:
+  // each keys a session of its own (the outer UDP flow of a VXLAN tunnel is a
+  // conversation too, as Zeek and tshark have it). An ICMP error's quoted
+  // datagram belongs to the ICMP session, not to a level.
+  int n = 0;
+  for (int i = 0; i < pkt.layer_count && n < kMaxIpLevels; ++i) {
     const Layer& l = pkt.layers[static_cast<std::size_t>(i)];
-    if ((l.proto == Proto::kIpv4 || l.proto == Proto::kIpv6) && !(l.flags & layer_flag::kInIcmpError)) {
-      ip_index = i;
-      break;
-    }
+    if ((l.proto == Proto::kIpv4 || l.proto == Proto::kIpv6) && !(l.flags & layer_flag::kInIcmpError)) out[static_cast<std::size_t>(n++)] = i;
   }
-  if (ip_index < 0) return false;
+  return n;
+}
+
+bool extract_flow(const DecodedPacket& pkt, int ip_index, PacketFlow& f) {
   const Layer& ip = pkt.layers[static_cast<std::size_t>(ip_index)];
   Bytes data = pkt.data();
   const bool v6 = ip.proto == Proto::kIpv6;
@@ -103,6 +127,8 @@ bool extract_flow(const DecodedPacket& pkt, PacketFlow& f) {
     std::memcpy(f.src.bytes.data(), h + 12, 4);
     std::memcpy(f.dst.bytes.data(), h + 16, 4);
     f.ip_bytes = load_be16(h + 2);
+    // Total length 0 is TSO/BIG TCP's "as long as the frame": count what is there.
+    if (f.ip_bytes < 20) f.ip_bytes = ip.wire_end - ip.offset;
     f.ip_proto = h[9];
   }
   if (ip.tunnel_depth > 0) {
@@ -120,6 +146,8 @@ bool extract_flow(const DecodedPacket& pkt, PacketFlow& f) {
   std::size_t t = static_cast<std::size_t>(ip_index) + 1;
   while (t < pkt.layer_count && pkt.layers[t].proto == Proto::kIpv6Ext) {
     const Layer& ext = pkt.layers[t];
+    const std::uint8_t type = f.ip_proto;  // the previous header names this one
+    if (type == kIpv6Routing) final_destination(data.subspan(ext.offset, ext.header_len), f.dst);
     if (ext.header_len >= 1) f.ip_proto = data[ext.offset];  // next header after this one
     ++t;
   }
@@ -129,7 +157,13 @@ bool extract_flow(const DecodedPacket& pkt, PacketFlow& f) {
   const std::uint32_t header_end = l4.offset + l4.header_len;
   switch (l4.proto) {
     case Proto::kTcp:
-      if (l4.header_len < 20) return true;
+      // A header cut short or with an impossible length says nothing
+      // trustworthy about the segment: Zeek drops it (bad_TCP_header_len,
+      // truncated_header) and tshark does not count it; the caller reports it.
+      if (l4.header_len < 20 || (l4.flags & (layer_flag::kTruncated | layer_flag::kMalformed))) {
+        f.unusable = true;
+        return true;
+      }
       f.transport = Transport::kTcp;
       f.ip_proto = 6;
       f.sport = load_be16(p);
@@ -140,7 +174,7 @@ bool extract_flow(const DecodedPacket& pkt, PacketFlow& f) {
       f.window = load_be16(p + 14);
       f.payload_len = l4.wire_end > header_end ? l4.wire_end - header_end : 0;
       if (l4.end > header_end) f.payload = data.subspan(header_end, l4.end - header_end);
-      f.checksum_bad = checksum_bad(pkt, ip, l4, 6, v6);
+      f.checksum_bad = checksum_bad(pkt, f, l4, 6, v6);
       break;
     case Proto::kUdp:
       if (l4.header_len < 8) return true;
@@ -150,7 +184,7 @@ bool extract_flow(const DecodedPacket& pkt, PacketFlow& f) {
       f.dport = load_be16(p + 2);
       f.payload_len = l4.wire_end > header_end ? l4.wire_end - header_end : 0;
       if (l4.end > header_end) f.payload = data.subspan(header_end, l4.end - header_end);
-      f.checksum_bad = checksum_bad(pkt, ip, l4, 17, v6);
+      f.checksum_bad = checksum_bad(pkt, f, l4, 17, v6);
       break;
     case Proto::kIcmp:
     case Proto::kIcmpv6: {

@@ -61,10 +61,17 @@ struct PacketFlow {
   std::uint16_t window = 0;
   std::uint8_t tcp_flags = 0;
   bool checksum_bad = false;           // TCP/UDP checksum verified and wrong
+  bool unusable = false;               // TCP header truncated or malformed: not added to any session
 };
 
-// Fills FLOW from PKT; false when the packet has no IP layer to key on.
-bool extract_flow(const DecodedPacket& pkt, PacketFlow& flow);
+// The layer indices of PKT's IP layers that key sessions, outermost first
+// (one per tunnel level; quoted datagrams of ICMP errors excluded).
+inline constexpr int kMaxIpLevels = 8;
+int ip_levels(const DecodedPacket& pkt, std::array<int, kMaxIpLevels>& out);
+
+// Fills FLOW from the IP layer at IP_INDEX and what follows it; false when
+// that layer is too short to hold its addresses.
+bool extract_flow(const DecodedPacket& pkt, int ip_index, PacketFlow& flow);
 
 // Builds the canonical key; ORIG_IS_A tells whether the packet's source is side A.
 void make_key(const PacketFlow& flow, FlowKey& key, bool& src_is_a);

@@ -44,9 +44,15 @@ class SessionTableImpl {
       case FragmentReassembler::Outcome::kNotFragment:
         return process_flow(pkt);
       case FragmentReassembler::Outcome::kHeld:
-      case FragmentReassembler::Outcome::kDropped:
         ++stats_.fragments;
         return nullptr;
+      case FragmentReassembler::Outcome::kDropped:
+        // A first fragment whose datagram cannot be rebuilt (cut short by the
+        // capture, too large ...) still shows its transport header: the
+        // conversation it belongs to is known, so it counts there, as tshark
+        // counts it. Later fragments carry no ports and stay out.
+        ++stats_.fragments;
+        return process_flow(pkt, /*first_fragment_only=*/true);
       case FragmentReassembler::Outcome::kComplete:
         break;
     }
@@ -97,9 +103,35 @@ class SessionTableImpl {
   }
   static int lru_class(Transport t) { return t == Transport::kTcp ? 0 : t == Transport::kUdp ? 1 : 2; }
 
-  const SessionRecord* process_flow(const DecodedPacket& pkt) {
-    if (!extract_flow(pkt, flow_)) {
+  // Every tunnel level of the packet is a session (outermost first); the
+  // innermost is the packet's own, and names the level around it as its
+  // tunnel parent (Zeek's tunnel_parents).
+  const SessionRecord* process_flow(const DecodedPacket& pkt, bool first_fragment_only = false) {
+    std::array<int, kMaxIpLevels> levels;
+    const int n = ip_levels(pkt, levels);
+    if (n == 0) {
       ++stats_.not_ip;
+      return nullptr;
+    }
+    const SessionRecord* rec = nullptr;
+    std::array<char, 20> parent{};
+    for (int level = 0; level < n; ++level) {
+      if (!extract_flow(pkt, levels[static_cast<std::size_t>(level)], flow_)) break;
+      // A fragment that could not be rebuilt counts only where it shows its
+      // transport header (the first fragment): later fragments carry no ports.
+      if (first_fragment_only && level == n - 1 && !flow_.transport_layer) break;
+      rec = process_level(pkt);
+      if (!rec) continue;
+      if (parent[0] && !rec->tunnel_parent[0]) sessions_[current_].record.tunnel_parent = parent;
+      parent = rec->uid;
+    }
+    return rec;
+  }
+
+  const SessionRecord* process_level(const DecodedPacket& pkt) {
+    if (flow_.unusable) {
+      ++stats_.unusable;
+      anomaly(*pkt.packet, {}, "tcp_header_unusable");
       return nullptr;
     }
     bool src_is_a = true;
@@ -125,6 +157,7 @@ class SessionTableImpl {
     update(s, pkt, from_orig);
     s.record.last_frame = p.frame;
     if (budget_.over_limit()) enforce_reassembly_budget(i);
+    current_ = i;
     return &s.record;
   }
 
@@ -411,6 +444,7 @@ class SessionTableImpl {
   SessionStats stats_;
   PacketFlow flow_;
   FlowKey key_;
+  std::uint32_t current_ = kNoSession;  // session of the last process_level()
   DecodedPacket redecoded_;
 };
 
