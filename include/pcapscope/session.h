@@ -87,13 +87,16 @@ struct SessionOptions {
   std::int64_t tcp_timeout_ns = 300'000'000'000;   // Zeek's tcp_inactivity_timeout
   std::int64_t udp_timeout_ns = 60'000'000'000;    // udp_inactivity_timeout
   std::int64_t icmp_timeout_ns = 60'000'000'000;   // icmp_inactivity_timeout (also other IP protocols)
-  std::size_t max_sessions = 1'000'000;            // live sessions; ~300 bytes each
+  std::int64_t tcp_close_timeout_ns = 5'000'000'000;  // quiet after both FINs or a RST: Zeek's
+                                                      // tcp_close_delay / tcp_reset_delay
+  std::size_t max_sessions = 1'000'000;            // live sessions; ~600 bytes each
   std::size_t reassembly_memory = 256u << 20;      // bytes buffered by all TCP streams
   std::size_t fragment_memory = 32u << 20;         // bytes buffered by IP fragment reassembly
   bool reassemble = true;                          // TCP stream reassembly (missed_bytes, protocol stage)
 };
 
-// Reads PCAPSCOPE_TCP_TIMEOUT, PCAPSCOPE_UDP_TIMEOUT, PCAPSCOPE_ICMP_TIMEOUT (seconds),
+// Reads PCAPSCOPE_TCP_TIMEOUT, PCAPSCOPE_UDP_TIMEOUT, PCAPSCOPE_ICMP_TIMEOUT,
+// PCAPSCOPE_TCP_CLOSE_TIMEOUT (seconds, at most 9e9),
 // PCAPSCOPE_MAX_SESSIONS, PCAPSCOPE_REASSEMBLY_MEMORY and PCAPSCOPE_FRAGMENT_MEMORY (bytes,
 // with optional K/M/G suffix) over BASE. A malformed value is an error naming the variable.
 Result<SessionOptions> session_options_from_env(SessionOptions base = {});

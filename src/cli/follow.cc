@@ -98,8 +98,10 @@ class Follower final : public SessionObserver {
     if (!o.tuple.empty()) {
       const auto space = o.tuple.find_first_of(" ,");
       if (space == std::string::npos) die("--tuple", "expected \"ADDRESS:PORT ADDRESS:PORT\"");
+      const auto second = o.tuple.find_first_not_of(" ,", space);
+      if (second == std::string::npos) die("--tuple", "expected \"ADDRESS:PORT ADDRESS:PORT\"");
       a_ = parse_endpoint(o.tuple.substr(0, space));
-      b_ = parse_endpoint(o.tuple.substr(o.tuple.find_first_not_of(" ,", space)));
+      b_ = parse_endpoint(o.tuple.substr(second));
     }
   }
 
@@ -128,6 +130,8 @@ class Follower final : public SessionObserver {
     chunk(from_orig, payload, pkt.frame);
   }
   void on_session_end(const SessionRecord& r) override {
+    // A session without payload (a refused SYN, ICMP) is matched only here.
+    if (!chosen_ && matches(r)) empty_ = true;
     if (chosen_ && r.index == chosen_index_) {
       record_ = r;
       done_ = true;
@@ -198,6 +202,11 @@ class Follower final : public SessionObserver {
     for (int fd : fd_) {
       if (fd >= 0 && ::close(fd) != 0) die(opt_.out_dir, std::strerror(errno));
     }
+    if (empty_) {
+      fmt::print(stderr, "pcapscope: follow: session {} carried no payload ({} {}, history {})\n", record_.uid_view(),
+                 transport_name(record_.proto), conn_state_name(record_.conn_state),
+                 record_.history[0] ? record_.history_view() : "-");
+    }
     if (!opt_.raw) Stdout::write("===================================================================\n");
   }
 
@@ -266,7 +275,7 @@ class Follower final : public SessionObserver {
   const FollowOptions& opt_;
   SideReceiver rx_[2];
   Endpoint a_, b_;
-  bool chosen_ = false, done_ = false;
+  bool chosen_ = false, done_ = false, empty_ = false;
   std::uint64_t chosen_index_ = 0;
   SessionRecord record_;
   std::uint64_t offset_[2] = {0, 0};

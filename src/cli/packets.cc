@@ -88,18 +88,21 @@ int run(const PacketsOptions& opt) {
   const bool want_uid = po.show || std::any_of(po.fields.begin(), po.fields.end(),
                                                [](const FieldDef* f) { return f->name == "uid"; });
   std::unique_ptr<SessionTable> sessions;
-  // Forward slices visit a packet right after the session stage saw it; a
-  // reversed slice visits later, so it keeps the uids of the frames it read.
-  const bool reversed = slice && slice->step < 0;
+  // Uids of the selected packets read so far and not yet printed: one at a
+  // time for forward slices, the whole selection for reversed ones (which
+  // keep copies of those packets anyway).
   std::unordered_map<std::uint64_t, std::array<char, 20>> uids;
   DecodedPacket track;
-  PacketVisitor every = [&](const Packet& pkt, const SelectionContext&) {
+  PacketVisitor every = [&](const Packet& pkt, const SelectionContext& sctx) {
     decode(pkt, track);
     const SessionRecord* r = sessions->process(track);
-    if (!reversed) uids.clear();
-    if (r) uids[pkt.frame] = r->uid;
+    if (r && sctx.selected) uids[pkt.frame] = r->uid;
   };
-  if (want_uid) sessions = std::make_unique<SessionTable>(resolve_session_options({}));
+  if (want_uid) {
+    SessionOptions so = resolve_session_options({});
+    so.reassemble = false;  // uids need the flow table only
+    sessions = std::make_unique<SessionTable>(so);
+  }
 
   Timeline tl = for_each_selected(
       opt.files, slice,

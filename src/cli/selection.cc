@@ -38,8 +38,9 @@ Timeline for_each_selected(const std::vector<std::string>& paths, const std::opt
     for (; tl.next(pkt); ++index) {
       if (index == 0) ctx.first_ts_ns = pkt.ts_ns;
       if (index >= range.stop) break;
+      ctx.selected = range.contains(index);
       if (every) (*every)(pkt, ctx);
-      if (range.contains(index)) visit(pkt, ctx);
+      if (ctx.selected) visit(pkt, ctx);
     }
     return tl;
   }
@@ -53,8 +54,9 @@ Timeline for_each_selected(const std::vector<std::string>& paths, const std::opt
   for (; tl.next(pkt); ++index) {
     if (index == 0) ctx.first_ts_ns = pkt.ts_ns;
     if (index > range.start) break;
+    ctx.selected = range.contains(index);
     if (every) (*every)(pkt, ctx);
-    if (!range.contains(index)) continue;
+    if (!ctx.selected) continue;
     kept.push_back({pkt, std::vector<std::uint8_t>(pkt.data.begin(), pkt.data.end())});
   }
   for (auto it = kept.rbegin(); it != kept.rend(); ++it) {

@@ -14,6 +14,7 @@ namespace pcapscope::cli {
 struct SelectionContext {
   std::int64_t first_ts_ns = 0;  // timestamp of the timeline's first packet (index 0)
   const Timeline* timeline = nullptr;
+  bool selected = false;         // for EVERY (below): whether VISIT will see this packet too
 };
 
 // Calls VISIT(packet, context) for each packet SLICE selects, in slice order.

@@ -8,12 +8,12 @@ namespace pcapscope::cli {
 
 void add_session_flags(CLI::App& cmd, SessionFlags& f) {
   cmd.add_option("--tcp-timeout", f.tcp_timeout, "TCP inactivity timeout in seconds (PCAPSCOPE_TCP_TIMEOUT, default 300)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1e-9, 9e9));
   cmd.add_option("--udp-timeout", f.udp_timeout, "UDP inactivity timeout in seconds (PCAPSCOPE_UDP_TIMEOUT, default 60)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1e-9, 9e9));
   cmd.add_option("--icmp-timeout", f.icmp_timeout,
                  "ICMP and other IP protocols' inactivity timeout in seconds (PCAPSCOPE_ICMP_TIMEOUT, default 60)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1e-9, 9e9));
   cmd.add_option("--max-sessions", f.max_sessions,
                  "Live sessions kept at once; beyond, the longest idle ends early, flagged evicted "
                  "(PCAPSCOPE_MAX_SESSIONS, default 1000000; about 600 bytes each)")

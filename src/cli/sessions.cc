@@ -5,7 +5,11 @@
 // restored by a reorder buffer keyed by the session's start index: a record
 // waits only for the sessions that started before it and are still open, so
 // memory follows the number of open sessions and what started after the
-// oldest of them, not the input size. --sort must hold every record.
+// oldest of them, not the input size. One session open from start to end
+// would still pin everything behind it, so the buffer has a cap: past it,
+// the records already finished are written (in start order, skipping the
+// ones still open) and the stragglers follow as they end, with a note on
+// stderr. --sort must hold every record.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -48,6 +52,10 @@ class RecordSink final : public SessionObserver {
       all_.push_back(rec);
       return;
     }
+    if (rec.index < base_) {  // a straggler whose place was given up (see drain_over_cap)
+      emit(rec);
+      return;
+    }
     const std::uint64_t pos = rec.index - base_;
     if (pending_.size() <= pos) pending_.resize(pos + 1);
     pending_[pos] = rec;
@@ -56,10 +64,32 @@ class RecordSink final : public SessionObserver {
       pending_.pop_front();
       ++base_;
     }
+    if (pending_.size() > kMaxPending) drain_over_cap();
   }
 
-  void on_anomaly(const Packet&, std::string_view, std::string_view name) override { ++anomalies_[std::string(name)]; }
-  const std::map<std::string, std::uint64_t>& anomalies() const { return anomalies_; }
+  // Writes every finished record held, in start order; those still open lose
+  // their place and are written when they end.
+  void drain_over_cap() {
+    if (!warned_) {
+      fmt::print(stderr,
+                 "pcapscope: sessions: over {} sessions waited on older ones still open; from here on some "
+                 "records are written when they end rather than in start order\n",
+                 kMaxPending);
+      warned_ = true;
+    }
+    for (auto& slot : pending_) {
+      if (slot) emit(*slot);
+    }
+    base_ += pending_.size();
+    pending_.clear();
+  }
+
+  void on_anomaly(const Packet&, std::string_view, std::string_view name) override {
+    auto it = anomalies_.find(name);
+    if (it == anomalies_.end()) it = anomalies_.emplace(std::string(name), 0).first;
+    ++it->second;
+  }
+  const std::map<std::string, std::uint64_t, std::less<>>& anomalies() const { return anomalies_; }
 
   void finish() {
     if (!less_) return;  // the reorder buffer drained as the last sessions ended
@@ -83,11 +113,13 @@ class RecordSink final : public SessionObserver {
   SessionWriter& writer_;
   SessionLess less_;
   std::vector<SessionRecord> all_;
+  static constexpr std::size_t kMaxPending = 1'000'000;  // ~300 MB of records at most
   std::deque<std::optional<SessionRecord>> pending_;
+  bool warned_ = false;
   std::uint64_t base_ = 0;
   std::uint64_t emitted_ = 0;
   std::string buf_;
-  std::map<std::string, std::uint64_t> anomalies_;  // by name, reported at the end
+  std::map<std::string, std::uint64_t, std::less<>> anomalies_;  // by name, reported at the end
 };
 
 RecordFormat parse_format(const std::string& f) {

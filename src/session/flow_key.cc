@@ -53,6 +53,7 @@ std::uint16_t fold64(std::uint64_t acc) {
 bool checksum_bad(const DecodedPacket& pkt, const PacketFlow& f, const Layer& l4, std::uint8_t proto, bool v6) {
   Bytes data = pkt.data();
   if (l4.wire_end > l4.end || (l4.flags & layer_flag::kTruncated)) return false;  // not all there
+  if (f.fragment) return false;  // the segment is not all in this packet
   Bytes seg = data.subspan(l4.offset, l4.end - l4.offset);
   if (proto == 17 && seg.size() >= 8 && seg[6] == 0 && seg[7] == 0 && !v6) return false;  // UDP: no checksum
   const std::size_t alen = v6 ? 16 : 4;
@@ -67,6 +68,7 @@ bool checksum_bad(const DecodedPacket& pkt, const PacketFlow& f, const Layer& l4
 }
 
 constexpr std::uint8_t kIpv6Routing = 43;
+constexpr std::uint8_t kIpv6Fragment = 44;
 
 // With segments left, an IPv6 routing header's final destination is not the
 // address in the fixed header but the last one of its list: that is where the
@@ -130,6 +132,7 @@ bool extract_flow(const DecodedPacket& pkt, int ip_index, PacketFlow& f) {
     // Total length 0 is TSO/BIG TCP's "as long as the frame": count what is there.
     if (f.ip_bytes < 20) f.ip_bytes = ip.wire_end - ip.offset;
     f.ip_proto = h[9];
+    f.fragment = (load_be16(h + 6) & 0x3fff) != 0;  // MF set or an offset
   }
   if (ip.tunnel_depth > 0) {
     for (int i = 0; i < ip_index; ++i) {
@@ -148,6 +151,7 @@ bool extract_flow(const DecodedPacket& pkt, int ip_index, PacketFlow& f) {
     const Layer& ext = pkt.layers[t];
     const std::uint8_t type = f.ip_proto;  // the previous header names this one
     if (type == kIpv6Routing) final_destination(data.subspan(ext.offset, ext.header_len), f.dst);
+    if (type == kIpv6Fragment) f.fragment = true;
     if (ext.header_len >= 1) f.ip_proto = data[ext.offset];  // next header after this one
     ++t;
   }
@@ -157,10 +161,13 @@ bool extract_flow(const DecodedPacket& pkt, int ip_index, PacketFlow& f) {
   const std::uint32_t header_end = l4.offset + l4.header_len;
   switch (l4.proto) {
     case Proto::kTcp:
-      // A header cut short or with an impossible length says nothing
-      // trustworthy about the segment: Zeek drops it (bad_TCP_header_len,
-      // truncated_header) and tshark does not count it; the caller reports it.
-      if (l4.header_len < 20 || (l4.flags & (layer_flag::kTruncated | layer_flag::kMalformed))) {
+      // A header with an impossible length says nothing trustworthy about
+      // the segment (Zeek drops it as bad_TCP_header_len, tshark does not
+      // count it); the caller reports it. Options cut by a small snaplen are
+      // another matter: the fixed header is all there, and "headers only"
+      // captures (snaplen 64/68) must keep their sessions. Zeek drops those
+      // too (truncated_header); we deliberately do not.
+      if (l4.header_len < 20 || (l4.flags & layer_flag::kMalformed)) {
         f.unusable = true;
         return true;
       }
@@ -213,7 +220,9 @@ void make_key(const PacketFlow& f, FlowKey& key, bool& src_is_a) {
   key.ip_proto = f.ip_proto;
   key.v6 = f.src.v6 ? 1 : 0;
   const int c = std::memcmp(f.src.bytes.data(), f.dst.bytes.data(), 16);
-  src_is_a = c < 0 || (c == 0 && f.sport <= f.dport);
+  // One-way ICMP messages (errors ...) are not reordered, as in Zeek and the
+  // Community ID: an unreachable sent A->B and one sent B->A are two flows.
+  src_is_a = f.icmp_one_way || c < 0 || (c == 0 && f.sport <= f.dport);
   const IpAddress& a = src_is_a ? f.src : f.dst;
   const IpAddress& b = src_is_a ? f.dst : f.src;
   key.addr_a = a.bytes;

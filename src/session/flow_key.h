@@ -27,16 +27,19 @@ struct FlowKey {
 static_assert(sizeof(FlowKey) == 40);
 
 // 64-bit hash of the key: five 8-byte words folded with multiply-xorshift
-// rounds. Not cryptographic; the table compares full keys, and flow keys an
-// attacker picks can at worst lengthen probes (the table also caps its load).
-inline std::uint64_t hash_key(const FlowKey& k) {
+// rounds, keyed by SEED. The rounds are invertible, so with a known seed a
+// capture could be crafted whose flows all share one hash and turn every
+// lookup into a walk of one long cluster; the table therefore draws a random
+// seed per process. Output never depends on it (uids come from make_uid).
+inline std::uint64_t hash_key(const FlowKey& k, std::uint64_t seed) {
   std::uint64_t w[5];
   std::memcpy(w, &k, sizeof w);
-  std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ seed;
   for (std::uint64_t x : w) {
     h ^= x;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 31;
+    h += seed;
   }
   h *= 0x94d049bb133111ebULL;
   return h ^ (h >> 29);
@@ -61,6 +64,7 @@ struct PacketFlow {
   std::uint16_t window = 0;
   std::uint8_t tcp_flags = 0;
   bool checksum_bad = false;           // TCP/UDP checksum verified and wrong
+  bool fragment = false;               // the IP layer is a fragment (only a dropped first one gets here)
   bool unusable = false;               // TCP header truncated or malformed: not added to any session
 };
 

@@ -91,12 +91,14 @@ Result<SessionOptions> session_options_from_env(SessionOptions o) {
     std::int64_t* out;
   } times[] = {{"PCAPSCOPE_TCP_TIMEOUT", &o.tcp_timeout_ns},
                {"PCAPSCOPE_UDP_TIMEOUT", &o.udp_timeout_ns},
-               {"PCAPSCOPE_ICMP_TIMEOUT", &o.icmp_timeout_ns}};
+               {"PCAPSCOPE_ICMP_TIMEOUT", &o.icmp_timeout_ns},
+               {"PCAPSCOPE_TCP_CLOSE_TIMEOUT", &o.tcp_close_timeout_ns}};
   for (const TimeVar& t : times) {
     const char* v = std::getenv(t.name);
     if (!v) continue;
-    auto r = env_number(t.name, v, time_suffixes, "a positive number of seconds (suffix s, m or h allowed)");
+    auto r = env_number(t.name, v, time_suffixes, "a positive number of seconds, at most 9e9 (suffix s, m or h allowed)");
     if (!r) return r.error();
+    if (*r > 9e9) return Error{std::string(t.name) + "=" + v + ": expected a positive number of seconds, at most 9e9"};
     *t.out = static_cast<std::int64_t>(*r * 1e9);
   }
   struct SizeVar {

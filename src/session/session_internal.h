@@ -29,6 +29,7 @@ struct Session {
   std::uint32_t prev = UINT32_MAX, next = UINT32_MAX;  // activity list of its protocol class
   Transport transport = Transport::kUnknown;
   bool orig_is_a = true;                // the originator is the key's side A
+  bool closed = false;                  // TCP over (both FINs or a RST): on the close-delay list
   std::uint64_t orig_payload = 0, resp_payload = 0;  // UDP/ICMP payload bytes
   History history;
   TcpConnection tcp;

@@ -9,6 +9,7 @@
 // kEvicted) so a flood costs records, never memory.
 #include <cstring>
 #include <memory>
+#include <random>
 
 #include "pcapscope/session.h"
 #include "session/flow_table.h"
@@ -77,9 +78,7 @@ class SessionTableImpl {
       const std::uint32_t i = oldest_idle();
       // Only a TCP session can be seen to be still open; UDP and ICMP have no close.
       const Session& s = sessions_[i];
-      const bool open = s.transport == Transport::kTcp && !(s.tcp.both_closed() ||
-                                                           s.tcp.orig.state == TcpEndpointState::kReset ||
-                                                           s.tcp.resp.state == TcpEndpointState::kReset);
+      const bool open = s.transport == Transport::kTcp && !s.tcp.over();
       end_session(i, open ? session_flag::kEndOfInput : 0);
     }
   }
@@ -88,6 +87,11 @@ class SessionTableImpl {
   std::size_t live() const { return live_; }
 
  private:
+  static std::uint64_t random_seed() {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }
+
   static FragmentLimits fragment_limits(const SessionOptions& o) {
     FragmentLimits l;
     l.max_bytes = o.fragment_memory;
@@ -95,13 +99,18 @@ class SessionTableImpl {
   }
 
   std::int64_t timeout_for(const Session& s) const {
+    if (s.closed) return opt_.tcp_close_timeout_ns;
     switch (s.transport) {
       case Transport::kTcp: return opt_.tcp_timeout_ns;
       case Transport::kUdp: return opt_.udp_timeout_ns;
       default: return opt_.icmp_timeout_ns;
     }
   }
-  static int lru_class(Transport t) { return t == Transport::kTcp ? 0 : t == Transport::kUdp ? 1 : 2; }
+  // One activity list per timeout: TCP, UDP, ICMP and other, closed TCP.
+  static int lru_class(const Session& s) {
+    if (s.closed) return 3;
+    return s.transport == Transport::kTcp ? 0 : s.transport == Transport::kUdp ? 1 : 2;
+  }
 
   // Every tunnel level of the packet is a session (outermost first); the
   // innermost is the packet's own, and names the level around it as its
@@ -136,7 +145,7 @@ class SessionTableImpl {
     }
     bool src_is_a = true;
     make_key(flow_, key_, src_is_a);
-    const std::uint64_t h = hash_key(key_);
+    const std::uint64_t h = hash_key(key_, seed_);
     std::uint32_t i = index_.find(key_, h, [&](std::uint32_t j) { return sessions_[j].key == key_; });
     const Packet& p = *pkt.packet;
     if (i != kNoSession) {
@@ -156,6 +165,13 @@ class SessionTableImpl {
     const bool from_orig = s.orig_is_a == src_is_a;
     update(s, pkt, from_orig);
     s.record.last_frame = p.frame;
+    if (s.transport == Transport::kTcp && !s.closed && s.tcp.over()) {
+      // Both sides closed, or a RST: the session ends after Zeek's
+      // tcp_close_delay / tcp_reset_delay of quiet, not the inactivity timeout.
+      unlink(i);
+      s.closed = true;
+      link(i);
+    }
     if (budget_.over_limit()) enforce_reassembly_budget(i);
     current_ = i;
     return &s.record;
@@ -331,8 +347,9 @@ class SessionTableImpl {
     Session& s = sessions_[i];
     SessionRecord& r = s.record;
     r.flags |= why;
-    // Zeek's 'x': analysis of this session was cut short by a limit.
-    if (r.flags & (session_flag::kEvicted | session_flag::kReassemblyLimit)) s.history.add('x');
+    // Zeek's 'x': analysis of this session was cut short by a limit (not for
+    // a session already closed, which lost nothing).
+    if (!s.closed && (r.flags & (session_flag::kEvicted | session_flag::kReassemblyLimit))) s.history.add('x');
     if (s.streams) {
       TcpStream* dirs[2] = {&s.streams->dir[0], &s.streams->dir[1]};
       const std::uint64_t before = dirs[0]->missed_bytes() + dirs[1]->missed_bytes();
@@ -375,10 +392,16 @@ class SessionTableImpl {
   // Inactivity: each protocol class has one timeout, so each class's list,
   // kept in order of last activity, expires from its head.
   void expire(std::int64_t now) {
-    for (int c = 0; c < 3; ++c) {
+    for (int c = 0; c < 4; ++c) {
       while (lru_[c].head != kNoSession) {
         Session& s = sessions_[lru_[c].head];
-        if (now - s.last_seen <= timeout_for(s)) break;
+        // 128-bit difference: hostile timestamps sit at both ends of int64.
+        __extension__ using i128 = __int128;
+        if (static_cast<i128>(now) - s.last_seen <= timeout_for(s)) break;
+        if (s.closed) {
+          end_session(lru_[c].head, 0);  // closed and quiet: its normal end
+          continue;
+        }
         ++stats_.timed_out;
         end_session(lru_[c].head, session_flag::kTimedOut);
       }
@@ -397,7 +420,7 @@ class SessionTableImpl {
 
   void link(std::uint32_t i) {
     Session& s = sessions_[i];
-    Lru& l = lru_[lru_class(s.transport)];
+    Lru& l = lru_[lru_class(s)];
     s.prev = l.tail;
     s.next = kNoSession;
     if (l.tail != kNoSession) sessions_[l.tail].next = i;
@@ -406,7 +429,7 @@ class SessionTableImpl {
   }
   void unlink(std::uint32_t i) {
     Session& s = sessions_[i];
-    Lru& l = lru_[lru_class(s.transport)];
+    Lru& l = lru_[lru_class(s)];
     if (s.prev != kNoSession) sessions_[s.prev].next = s.next;
     else l.head = s.next;
     if (s.next != kNoSession) sessions_[s.next].prev = s.prev;
@@ -418,7 +441,7 @@ class SessionTableImpl {
     // Capture time can step backwards (merged or unsorted inputs): activity
     // never moves a session's idle clock back.
     if (now > s.last_seen || s.last_seen == kNeverSeen) s.last_seen = now;
-    if (lru_[lru_class(s.transport)].tail != i) {
+    if (lru_[lru_class(s)].tail != i) {
       unlink(i);
       link(i);
     }
@@ -439,9 +462,10 @@ class SessionTableImpl {
   FragmentReassembler fragments_;
   FlowIndex index_;
   Slab<Session> sessions_;
-  Lru lru_[3];
+  Lru lru_[4];
   std::size_t live_ = 0;
   SessionStats stats_;
+  const std::uint64_t seed_ = random_seed();
   PacketFlow flow_;
   FlowKey key_;
   std::uint32_t current_ = kNoSession;  // session of the last process_level()

@@ -70,6 +70,10 @@ struct TcpConnection {
   void flip_roles();
 
   bool both_closed() const { return orig.did_close && resp.did_close; }
+  // Over: both sides closed, or either reset.
+  bool over() const {
+    return both_closed() || orig.state == TcpEndpointState::kReset || resp.state == TcpEndpointState::kReset;
+  }
   // Whether a content gap counts (missed_bytes and 'g'): Zeek's
   // TCP_Reassembler::Gap reports it only while both endpoints are clean
   // (established, or closed after being established).

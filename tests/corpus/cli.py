@@ -179,6 +179,9 @@ with tempfile.TemporaryDirectory() as tmp:
     for name, args, env_extra, needle in [
             ("bad timeout variable", ["sessions", demo], {"PCAPSCOPE_TCP_TIMEOUT": "soon"}, b"PCAPSCOPE_TCP_TIMEOUT=soon"),
             ("zero max sessions", ["sessions", demo], {"PCAPSCOPE_MAX_SESSIONS": "0"}, b"PCAPSCOPE_MAX_SESSIONS=0"),
+            ("timeout past int64 ns", ["sessions", demo], {"PCAPSCOPE_UDP_TIMEOUT": "1e12"}, b"at most 9e9"),
+            ("timeout flag past int64 ns", ["sessions", demo, "--tcp-timeout", "1e12"], {}, b"--tcp-timeout"),
+            ("follow half a tuple", ["follow", demo, "--tuple", "10.0.0.1:80 "], {}, b"ADDRESS:PORT ADDRESS:PORT"),
             ("unknown sort field", ["sessions", demo, "--sort", "orig_byte"], {}, b"did you mean orig_bytes?"),
             ("follow without a session", ["follow", demo], {}, b"exactly one session"),
             ("follow two selectors", ["follow", demo, "--index", "1", "--uid", "Cx"], {}, b"exactly one session"),
@@ -186,7 +189,7 @@ with tempfile.TemporaryDirectory() as tmp:
             ("follow bad tuple", ["follow", demo, "--tuple", "10.0.0.1:80 host:x"], {}, b"not an IPv4 or IPv6 address")]:
         p = run([binary] + args, env=dict(os.environ, **env_extra))
         err = p.stderr.strip().splitlines()
-        check(f"error: {name}", p.returncode == 2 and len(err) == 1 and err[0].startswith(b"pcapscope: ")
+        check(f"error: {name}", p.returncode == 2 and err and err[0].startswith(b"pcapscope: ")
               and needle in err[0], f"exit {p.returncode}, stderr {err}")
 
     # packets --fields uid names the session of each packet.
@@ -197,6 +200,11 @@ with tempfile.TemporaryDirectory() as tmp:
           and rows[0][1] == "", str(rows[:5]))
 
     # follow: the HTTP exchange, as text and as raw files named as tcpflow names them.
+    p = ps("follow", demo, "--uid", http_uid)
+    out = p.stdout.decode()
+    p = ps("follow", demo, "--index", "3")
+    check("follow a session without payload", p.returncode == 0 and b"Node 1: [2001:db8::22]:22" in p.stdout
+          and b"carried no payload" in p.stderr, p.stderr.decode())
     p = ps("follow", demo, "--uid", http_uid)
     out = p.stdout.decode()
     check("follow ascii", p.returncode == 0 and "GET / HTTP/1.1" in out and "\tHTTP/1.1 200 OK" in out, out[:300])
