@@ -300,6 +300,8 @@ bool TcpStream::enforce_limits() {
   const ReassemblyBudget* budget = charge_.budget();
   while (!pending_.empty() &&
          (buffered_ > config_.max_buffered || (budget != nullptr && budget->over_limit()))) {
+    // This gap is ours, not the capture's: a memory limit gave up waiting for the hole.
+    ++counters_.forced_gaps;
     declare_gap(pending_.begin()->first);
     drain();
     gap = true;

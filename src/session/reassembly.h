@@ -94,6 +94,7 @@ struct StreamCounters {
   std::uint64_t differing_bytes = 0;        // bytes that differed in those overlaps
   std::uint64_t out_of_order_segments = 0;  // segments (partly) buffered ahead of a hole
   std::uint64_t gaps = 0;                   // holes declared
+  std::uint64_t forced_gaps = 0;            // of those, holes a cap (per stream or budget) declared
   std::uint64_t data_after_fin = 0;         // payload bytes beyond the FIN (not delivered, unless they
                                             // had been before the FIN arrived)
   std::uint64_t data_after_reset = 0;       // new payload bytes after a RST (delivered)

@@ -23,7 +23,7 @@ namespace pcapscope {
 using namespace session;
 
 class SessionTableImpl {
-  static constexpr int kMaxFragmentRounds = 40;
+  static constexpr int kMaxFragmentRounds = 256;
 
  public:
   SessionTableImpl(SessionOptions opt, SessionObserver* obs)
@@ -60,8 +60,10 @@ class SessionTableImpl {
     ++stats_.fragments;
     ++stats_.reassembled;
     // The rebuilt datagram may carry a tunnel whose inner datagram is itself
-    // fragmented: up to 5 IP levels (4 tunnels), each with up to 8 extension
-    // headers. Past that bound the packet is reported, not processed.
+    // fragmented, and evasion tests stack atomic fragment headers (one is
+    // stripped a round: 150 of them in Suricata's ipv6-malformed-fragments).
+    // Each round costs one packet copy, so the bound keeps a hostile packet
+    // linear in practice; past it the packet is reported, not processed.
     for (int round = 0; round < kMaxFragmentRounds; ++round) {
       decode(whole, redecoded_);
       const auto outcome = fragments_.add(redecoded_, whole);  // the reassembler alternates buffers
@@ -320,7 +322,8 @@ class SessionTableImpl {
     // A gap belongs to the side whose bytes are missing.
     gap(s, orig_side, st.missed_bytes() - st_before);
     gap(s, !orig_side, peer.missed_bytes() - peer_before);
-    if (budget_.over_limit()) s.record.flags |= session_flag::kReassemblyLimit;
+    // A gap a cap forced is not capture loss: the record says so.
+    if (st.counters().forced_gaps + peer.counters().forced_gaps > 0) s.record.flags |= session_flag::kReassemblyLimit;
   }
 
   // The reassembly budget is over its cap: sessions idle longest give their

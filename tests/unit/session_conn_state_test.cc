@@ -916,5 +916,24 @@ TEST(SessionTable, UidsAreDeterministic) {
   EXPECT_EQ(distinct.size(), 3u);
 }
 
+// A gap that a memory cap forced (not capture loss) is said so: the session is
+// flagged reassembly_limit and its history gets 'x' ("connection analysis
+// partial (e.g. limits exceeded)", main.zeek). Out-of-order data beyond a
+// 4-byte budget cannot wait for the hole before it.
+TEST(SessionTable, ReassemblyBudgetForcedGapIsFlagged) {
+  Tcp t;
+  SessionOptions o;
+  o.reassembly_memory = 4;
+  const auto recs = run(cat(handshake(t), {
+                                              t.c(1006, 5001, kPA, "later"),  // 1001..1005 not yet here
+                                              t.c(1001, 5001, kPA, "first"),
+                                          }),
+                        o);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_TRUE(recs[0].flags & session_flag::kReassemblyLimit);
+  EXPECT_NE(std::string_view(recs[0].history.data()).find('x'), std::string_view::npos) << recs[0].history.data();
+}
+
 }  // namespace
 }  // namespace pcapscope
+
