@@ -39,7 +39,10 @@ class SessionTableImpl {
     // A timestamp the reader found far from its neighbours (damage, clock
     // jumps) must not time every live session out at once: it does not move
     // the clock.
-    if (pkt.packet && !(pkt.packet->record_flags & record_flag::kTimestampJump)) expire(pkt.packet->ts_ns);
+    if (pkt.packet && !(pkt.packet->record_flags & record_flag::kTimestampJump)) {
+      clock_ = pkt.packet->ts_ns;
+      expire(clock_);
+    }
     Packet whole;
     switch (fragments_.add(pkt, whole)) {
       case FragmentReassembler::Outcome::kNotFragment:
@@ -163,7 +166,10 @@ class SessionTableImpl {
     }
     if (i == kNoSession) i = start_session(p, h, src_is_a);
     Session& s = sessions_[i];
-    touch(i, p.ts_ns);
+    // The idle clock follows trustworthy time only: a jumping timestamp would
+    // park the session at the head of its list and stall every expiry behind it.
+    const bool trusted = !(p.record_flags & record_flag::kTimestampJump) || clock_ == kNeverSeen;
+    touch(i, trusted ? p.ts_ns : clock_);
     const bool from_orig = s.orig_is_a == src_is_a;
     update(s, pkt, from_orig);
     s.record.last_frame = p.frame;
@@ -472,6 +478,7 @@ class SessionTableImpl {
   PacketFlow flow_;
   FlowKey key_;
   std::uint32_t current_ = kNoSession;  // session of the last process_level()
+  std::int64_t clock_ = kNeverSeen;       // time of the last packet whose timestamp the reader trusted
   DecodedPacket redecoded_;
 };
 
