@@ -344,6 +344,26 @@ TEST(DnsTcpFramer, WholeStreamAndRetransmissionInOneCall) {
   EXPECT_EQ(f.messages(), 2u);
 }
 
+// A retransmission of an early part of the stream (ending before the bytes
+// already seen) must not move the framer back: the next segment continues
+// the stream, it is not a gap.
+TEST(DnsTcpFramer, OldRetransmissionDoesNotRewindTheStream) {
+  // The second message has the Z bit set: legal on the wire, but not what a
+  // resync after a (false) gap would accept as a message start.
+  Wire q, z;
+  q.header(0x3333, 0x0100, 1, 0, 0, 0).name("three.example").u16(1).u16(1);
+  z.header(0x4444, 0x0140, 1, 0, 0, 0).name("four.example").u16(1).u16(1);
+  const std::vector<std::uint8_t> one = framed(q.b), two = framed(z.b);
+  TcpDnsFramer f;
+  int n = 0;
+  auto count = [&](std::span<const std::uint8_t>) { ++n; };
+  f.on_data(0, one, count);
+  f.on_data(0, std::span<const std::uint8_t>(one).first(4), count);  // old bytes again
+  f.on_data(one.size(), two, count);
+  EXPECT_EQ(n, 2);
+  EXPECT_FALSE(f.resyncing());
+}
+
 TEST(DnsTcpFramer, AnySegmentationYieldsTheSameMessages) {
   Wire r = response_with_all_types();
   Wire q;

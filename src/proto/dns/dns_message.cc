@@ -426,33 +426,17 @@ std::string_view qclass_name(std::uint16_t qclass) {
 // --- TcpDnsFramer -----------------------------------------------------------
 
 std::span<const std::uint8_t> TcpDnsFramer::align(std::uint64_t offset, std::span<const std::uint8_t> bytes) {
-  if (!started_) {
-    started_ = true;
-    next_offset_ = offset;
-  }
-  if (offset > next_offset_) {
-    on_gap(next_offset_, offset - next_offset_);
-  } else if (offset < next_offset_) {  // retransmitted or overlapping: keep the first copy
-    std::uint64_t seen = std::min<std::uint64_t>(next_offset_ - offset, bytes.size());
-    bytes = bytes.subspan(static_cast<std::size_t>(seen));
-    offset += seen;
-  }
-  next_offset_ = offset + bytes.size();
-  return bytes;
+  return cursor_.admit(offset, bytes, [this](std::uint64_t at, std::uint64_t len) { on_gap(at, len); });
 }
 
 void TcpDnsFramer::on_gap(std::uint64_t offset, std::uint64_t length) {
-  if (!started_) {
-    started_ = true;
-    next_offset_ = offset;
-  }
+  cursor_.note_gap(offset, length);
   if (!buf_.empty() && !resyncing_) ++partial_dropped_;
   buf_.clear();
   complete_ = false;
   // Even a gap at a message boundary may have eaten a length prefix only, so
   // the bytes after it cannot be trusted to start a message: always resync.
   resyncing_ = true;
-  next_offset_ = std::max(next_offset_, offset + length);
 }
 
 // True when buf_ (a 14-byte window) starts with a length and header a real

@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/stream_cursor.h"
+
 namespace pcapscope::proto::dns {
 
 inline constexpr std::size_t kMaxRecordsPerSection = 1024;
@@ -160,8 +162,7 @@ class TcpDnsFramer {
   void reset_frame();
 
   std::vector<std::uint8_t> buf_;  // current frame, prefix included (<= kMaxFrame)
-  std::uint64_t next_offset_ = 0;
-  bool started_ = false;
+  StreamCursor cursor_;
   bool complete_ = false;
   bool resyncing_ = false;
   std::uint64_t messages_ = 0;

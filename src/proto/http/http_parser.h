@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "proto/stream_cursor.h"
+
 namespace pcapscope::proto::http {
 
 using Bytes = std::span<const std::uint8_t>;
@@ -81,8 +83,7 @@ class HttpParser {
   std::size_t header_count_ = 0, header_bytes_ = 0;
   std::uint64_t remaining_ = 0;  // body or chunk bytes still expected
   bool content_length_seen_ = false;
-  std::uint64_t next_offset_ = 0;
-  bool offset_known_ = false;
+  StreamCursor cursor_;
   Message msg_;
   std::deque<bool> head_queue_;
 };

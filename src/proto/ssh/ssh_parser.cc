@@ -42,24 +42,12 @@ std::optional<Kexinit> parse_kexinit(Bytes payload) {
 }
 
 void SshParser::on_data(std::uint64_t offset, Bytes data) {
-  if (offset_known_ && offset != next_offset_) {
-    if (offset > next_offset_) {
-      on_gap(next_offset_, offset - next_offset_);
-    } else {
-      std::uint64_t old = next_offset_ - offset;
-      if (old >= data.size()) return;
-      data = data.subspan(static_cast<std::size_t>(old));
-      offset = next_offset_;
-    }
-  }
-  offset_known_ = true;
-  next_offset_ = offset + data.size();
+  data = cursor_.admit(offset, data, [this](std::uint64_t at, std::uint64_t len) { on_gap(at, len); });
   feed(data.data(), data.size());
 }
 
 void SshParser::on_gap(std::uint64_t offset, std::uint64_t len) {
-  if (!offset_known_ || offset + len > next_offset_) next_offset_ = offset + len;
-  offset_known_ = true;
+  cursor_.note_gap(offset, len);
   if (len == 0) return;
   if (state_ == State::kEncrypted) {
     problems_.emplace_back("ssh_gap");

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/stream_cursor.h"
+
 namespace pcapscope::proto::ssh {
 
 using Bytes = std::span<const std::uint8_t>;
@@ -77,8 +79,7 @@ class SshParser {
   bool encrypted_ = false;
   std::vector<std::uint32_t> encrypted_sizes_;
   std::vector<std::string> problems_;
-  std::uint64_t next_offset_ = 0;
-  bool offset_known_ = false;
+  StreamCursor cursor_;
 };
 
 }  // namespace pcapscope::proto::ssh
