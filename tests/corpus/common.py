@@ -1,8 +1,10 @@
 """Shared helpers for the corpus and command-line tests (stdlib only)."""
 import csv
 import os
+import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 
@@ -45,3 +47,19 @@ def parallel_map(fn, items, workers=None):
 def summary_line(passed, failed, what=""):
     # The closing line CI reads: "N passed, N failed".
     print(f"{what}{passed} passed, {failed} failed")
+
+
+def private_copy(binary, tmp):
+    """A copy of BINARY in TMP to run from: the build tree is rebuilt in place
+    from time to time, and a long run that straddles a rebuild would fail
+    half-way. Retries while the binary is being relinked."""
+    copy = os.path.join(tmp, os.path.basename(binary))
+    for _ in range(10):
+        try:
+            shutil.copy2(binary, copy)
+            if run([copy, "--help"], timeout=30).returncode == 0:
+                return copy
+        except OSError:
+            pass
+        time.sleep(3)
+    fail(f"cannot run a copy of {binary}")

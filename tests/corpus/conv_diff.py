@@ -30,11 +30,10 @@ import os
 import re
 import subprocess
 import sys
-import shutil
 import tempfile
 import time
 
-from common import fail, manifest, parallel_map, run, summary_line
+from common import fail, manifest, parallel_map, private_copy, run, summary_line
 
 THRESHOLD = 0.99
 BATCH_FILES = 60         # taps per tshark run (two per file)
@@ -179,19 +178,7 @@ def compare(ours, theirs):
 
 started = time.monotonic()
 with tempfile.TemporaryDirectory() as tmp:
-    # Work on a private copy of the binary: it is rebuilt in place from time
-    # to time, and a run that straddles a rebuild would fail half-way.
-    for attempt in range(10):
-        try:
-            shutil.copy2(binary, os.path.join(tmp, "pcapscope"))
-            if run([os.path.join(tmp, "pcapscope"), "--help"], timeout=30).returncode == 0:
-                break
-        except OSError:
-            pass
-        time.sleep(3)
-    else:
-        fail(f"cannot run a copy of {binary}")
-    binary = os.path.join(tmp, "pcapscope")
+    binary = private_copy(binary, tmp)
     batches = make_batches(rows)
     # One pool: tshark batches (slow) and pcapscope files (fast) interleaved.
     jobs = [("t", (i, b, tmp)) for i, b in enumerate(batches)] + [("p", r) for r in rows]

@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from common import fail, manifest, parallel_map, run, summary_line
+from common import fail, manifest, parallel_map, private_copy, run, summary_line
 
 MAX_FILES = 250
 
@@ -151,18 +151,7 @@ def check_file(args):
 
 started = time.monotonic()
 with tempfile.TemporaryDirectory() as tmp:
-    # A private copy of the binary: it is rebuilt in place from time to time.
-    for attempt in range(10):
-        try:
-            shutil.copy2(binary, os.path.join(tmp, "pcapscope"))
-            if run([os.path.join(tmp, "pcapscope"), "--help"], timeout=30).returncode == 0:
-                break
-        except OSError:
-            pass
-        time.sleep(3)
-    else:
-        fail(f"cannot run a copy of {binary}")
-    binary = os.path.join(tmp, "pcapscope")
+    binary = private_copy(binary, tmp)
     results = parallel_map(check_file, [(r, tmp) for r in rows])
 
 compared = sum(r["compared"] for r in results)
