@@ -155,13 +155,10 @@ class SessionTableImpl {
     const Packet& p = *pkt.packet;
     if (i != kNoSession) {
       Session& s = sessions_[i];
-      if (s.transport == Transport::kTcp) {
-        const bool from_orig = s.orig_is_a == src_is_a;
-        if (s.tcp.is_reuse(tcp_segment(), from_orig)) {
-          ++stats_.reused;
-          end_session(i, session_flag::kReused);
-          i = kNoSession;
-        }
+      if (s.transport == Transport::kTcp && s.tcp.is_reuse(tcp_segment())) {
+        ++stats_.reused;
+        end_session(i, session_flag::kReused);
+        i = kNoSession;
       }
     }
     if (i == kNoSession) i = start_session(p, h, src_is_a);

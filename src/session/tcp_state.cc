@@ -277,7 +277,7 @@ void TcpConnection::flip_roles() {
 }
 
 // TCPSessionAdapter::IsReuse: a SYN that does not belong to this connection.
-bool TcpConnection::is_reuse(const TcpSegment& seg, bool /*is_orig*/) const {
+bool TcpConnection::is_reuse(const TcpSegment& seg) const {
   if (!has(seg.flags, tcp_flag::kSyn)) return false;
   const TcpEndpoint* conn_orig = &orig;
   if (has(seg.flags, tcp_flag::kAck)) {

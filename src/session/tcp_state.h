@@ -81,7 +81,7 @@ struct TcpConnection {
   static bool clean(const TcpEndpoint& e);
   // A SYN that starts a new connection on this tuple (Zeek's IsReuse): the
   // caller ends this session (flag reused) and starts a new one.
-  bool is_reuse(const TcpSegment& seg, bool is_orig) const;
+  bool is_reuse(const TcpSegment& seg) const;
   ConnState conn_state(std::string_view history) const;
 };
 
