@@ -125,6 +125,8 @@ inline constexpr std::uint8_t kMalformed = 1 << 1;    // header present but inco
 inline constexpr std::uint8_t kInIcmpError = 1 << 2;  // quoted datagram inside an ICMP error
 }  // namespace layer_flag
 
+struct AppFieldValues;  // fields.h
+
 struct DecodedPacket {
   static constexpr std::size_t kMaxLayers = 24;
   static constexpr std::size_t kMaxAnomalies = 8;
@@ -140,6 +142,9 @@ struct DecodedPacket {
   // Uid of the packet's session when a session stage ran over it (field `uid`);
   // decode() leaves it empty, the caller sets it.
   std::string_view session_uid;
+  // Application fields (dns.*, http.*, tls.*, ssh.*) of this frame when a protocol
+  // stage ran over it; decode() leaves it null, the caller sets it.
+  const AppFieldValues* app = nullptr;
 
   Bytes data() const { return packet ? packet->data : Bytes{}; }
 

@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <memory>
+#include <vector>
 
 #include "pcapscope/decode.h"
 
@@ -65,6 +67,22 @@ struct FieldDef {
   std::string_view description;  // "Source Address"
   bool hex = false;              // kUInt printed as 0x%0*x (width from hex_width)
   std::uint8_t hex_width = 0;    // digits, e.g. 4 for tcp.flags 0x0012
+  // An application field (dns.qry.name ...): not read from a layer's bytes but
+  // from DecodedPacket::app, which the protocol stage fills (get is unused).
+  bool app = false;
+};
+
+// Application field values of one frame (DecodedPacket::app), as the protocol
+// stage reported them; several values of one field are its occurrences.
+struct AppFieldValues {
+  struct Entry {
+    const FieldDef* field;
+    FieldValue value;  // kString and kBytes values point into `strings`
+  };
+  std::vector<Entry> entries;
+  std::vector<std::unique_ptr<std::string>> strings;  // stable addresses
+  void add(const FieldDef& field, const FieldValue& v);  // copies string and byte values
+  bool empty() const { return entries.empty(); }
 };
 
 // All fields of all layers, in table order (layer by layer, as the detail view prints them).

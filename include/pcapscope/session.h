@@ -50,6 +50,9 @@ inline constexpr std::uint16_t kReused = 1 << 3;       // a new SYN on the same 
 inline constexpr std::uint16_t kFlipped = 1 << 4;      // originator/responder swapped ('^' in history)
 inline constexpr std::uint16_t kOverlapDiffers = 1 << 5;   // TCP or fragment overlap with different bytes
 inline constexpr std::uint16_t kReassemblyLimit = 1 << 6;  // a reassembly cap forced a gap
+// Set by the protocol stage: the content is not what the responder's port
+// says (HTTP on 8081, SSH on 443, something that is not TLS on 443).
+inline constexpr std::uint16_t kServiceMismatch = 1 << 7;
 }  // namespace session_flag
 
 // One finished (or, for packets' uid, live) session: a conn.log record.
@@ -71,7 +74,8 @@ struct SessionRecord {
   std::array<char, 20> uid{};    // "C" + 17 base62 characters, NUL-terminated
   std::array<char, 32> history{};  // NUL-terminated; capped at 31 letters
   std::array<char, 20> tunnel_parent{};  // uid of the enclosing tunnel's session (first seen), or empty
-  std::string_view service;      // filled by the protocol stage; empty until then (static storage)
+  std::string_view service;      // "http", "ssl,http" ...: filled by the protocol stage at the session's
+                                 // end, empty until then (static storage: records may be kept)
 
   std::string_view uid_view() const { return uid.data(); }
   std::string_view history_view() const { return history.data(); }
@@ -122,7 +126,8 @@ class SessionObserver {
   virtual ~SessionObserver() = default;
   // A session ended. The record is valid during the call only.
   virtual void on_session_end(const SessionRecord& rec) = 0;
-  // A packet was added to session REC (live record; counters so far). FROM_ORIG tells the side.
+  // A packet of session REC arrives (live record; counters before this packet), before its
+  // payload reaches on_datagram or a stream receiver. FROM_ORIG tells the side.
   virtual void on_packet(const SessionRecord& /*rec*/, const DecodedPacket& /*pkt*/, bool /*from_orig*/) {}
   // A UDP datagram of session REC (live record), its payload as captured.
   virtual void on_datagram(const SessionRecord& /*rec*/, bool /*from_orig*/, Bytes /*payload*/,

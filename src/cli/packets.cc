@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 
@@ -19,6 +20,7 @@
 #include "output/packet_printer.h"
 #include "pcapscope/decode.h"
 #include "pcapscope/fields.h"
+#include "pcapscope/proto.h"
 
 namespace pcapscope::cli {
 namespace {
@@ -84,24 +86,53 @@ int run(const PacketsOptions& opt) {
   PacketContext pctx;
 
   // The uid field needs the session stage over every packet up to the last
-  // one listed, selected or not (a session starts where it starts).
+  // one listed, selected or not (a session starts where it starts); the
+  // application fields (dns.qry.name ...) need the protocol stage over
+  // reassembled streams as well, and land on the frame that completed their
+  // message, as tshark shows them.
   const bool want_uid = po.show || std::any_of(po.fields.begin(), po.fields.end(),
                                                [](const FieldDef* f) { return f->name == "uid"; });
+  const bool want_app =
+      std::any_of(po.fields.begin(), po.fields.end(), [](const FieldDef* f) { return f->app; });
+  const bool track = want_uid || want_app;
   std::unique_ptr<SessionTable> sessions;
-  // Uids of the selected packets read so far and not yet printed: one at a
-  // time for forward slices, the whole selection for reversed ones (which
-  // keep copies of those packets anyway).
-  std::unordered_map<std::uint64_t, std::array<char, 20>> uids;
-  DecodedPacket track;
-  PacketVisitor every = [&](const Packet& pkt, const SelectionContext& sctx) {
-    decode(pkt, track);
-    const SessionRecord* r = sessions->process(track);
-    if (r && sctx.selected) uids[pkt.frame] = r->uid;
+  std::unique_ptr<ProtocolStage> stage;
+  // What the stages found for the selected packets read so far and not yet
+  // printed: one at a time for forward slices, the whole selection for
+  // reversed ones (which keep copies of those packets anyway).
+  struct Found {
+    std::array<char, 20> uid{};
+    AppFieldValues app;
   };
-  if (want_uid) {
+  std::unordered_map<std::uint64_t, Found> found;
+  bool current_selected = false;
+  std::uint64_t current_frame = 0;
+  struct FrameFieldSink final : ProtocolObserver {
+    std::function<void(std::uint64_t, const FieldDef&, const FieldValue&)> fn;
+    void on_frame_field(std::uint64_t frame, const FieldDef& f, const FieldValue& v) override { fn(frame, f, v); }
+  } field_sink;
+  field_sink.fn = [&](std::uint64_t frame, const FieldDef& f, const FieldValue& v) {
+    // Fields belong to the packet being processed; a message completed by a
+    // later packet of the session reports that packet's frame.
+    if (current_selected && frame == current_frame) found[frame].app.add(f, v);
+  };
+  DecodedPacket tracked;
+  PacketVisitor every = [&](const Packet& pkt, const SelectionContext& sctx) {
+    decode(pkt, tracked);
+    current_selected = sctx.selected;
+    current_frame = pkt.frame;
+    const SessionRecord* r = sessions->process(tracked);
+    if (r && sctx.selected && want_uid) found[pkt.frame].uid = r->uid;
+  };
+  if (track) {
     SessionOptions so = resolve_session_options({});
-    so.reassemble = false;  // uids need the flow table only
-    sessions = std::make_unique<SessionTable>(so);
+    so.reassemble = want_app;  // uids alone need the flow table only
+    if (want_app) {
+      ProtocolOptions popt;
+      popt.frame_fields = true;
+      stage = std::make_unique<ProtocolStage>(popt, &field_sink);
+    }
+    sessions = std::make_unique<SessionTable>(so, stage.get());
   }
 
   Timeline tl = for_each_selected(
@@ -109,18 +140,17 @@ int run(const PacketsOptions& opt) {
       [&](const Packet& pkt, const SelectionContext& sctx) {
         pctx.first_ts_ns = sctx.first_ts_ns;
         decode(pkt, dec);
-        if (want_uid) {
-          auto it = uids.find(pkt.frame);
-          if (it != uids.end()) {
-            dec.session_uid = it->second.data();
-          }
+        auto it = track ? found.find(pkt.frame) : found.end();
+        if (it != found.end()) {
+          if (it->second.uid[0] != '\0') dec.session_uid = it->second.uid.data();
+          if (!it->second.app.empty()) dec.app = &it->second.app;
         }
         out.clear();
         printer->print(dec, pctx, out);
         Stdout::write(out);
-        if (want_uid) uids.erase(pkt.frame);
+        if (it != found.end()) found.erase(it);
       },
-      want_uid ? &every : nullptr);
+      track ? &every : nullptr);
   Stdout::flush();
   report_damage(tl);
   return kExitOk;

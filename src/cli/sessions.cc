@@ -27,6 +27,7 @@
 #include "core/edit_distance.h"
 #include "output/session_writer.h"
 #include "pcapscope/decode.h"
+#include "pcapscope/proto.h"
 #include "pcapscope/session.h"
 
 namespace pcapscope::cli {
@@ -38,6 +39,7 @@ struct SessionsOptions {
   std::string sort;
   bool desc = false;
   std::optional<std::uint64_t> limit;
+  bool no_protocols = false;
   SessionFlags flags;
 };
 
@@ -149,7 +151,10 @@ int run(const SessionsOptions& opt) {
   if (any) wopt.open_ts_ns = pkt.ts_ns;
   auto writer = make_session_writer(wopt);
   RecordSink sink(opt, *writer);
-  SessionTable table(sopt, &sink);
+  // The protocol stage fills `service` and marks port mismatches; without it
+  // (--no-protocols) sessions are the flow table alone, for speed.
+  ProtocolStage stage(ProtocolOptions{}, nullptr, &sink);
+  SessionTable table(sopt, opt.no_protocols ? static_cast<SessionObserver*>(&sink) : &stage);
   std::string out;
   writer->begin(out);
   Stdout::write(out);
@@ -192,6 +197,8 @@ void add_sessions_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--sort", opt->sort, "Sort by this field (ascending; see --desc), e.g. orig_bytes, duration, ts");
   cmd->add_flag("--desc", opt->desc, "With --sort: largest first");
   cmd->add_option("--limit", opt->limit, "Print at most N records");
+  cmd->add_flag("--no-protocols", opt->no_protocols,
+                "Skip the protocol stage: no service identification (faster; service stays unset)");
   add_session_flags(*cmd, opt->flags);
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }

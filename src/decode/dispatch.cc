@@ -288,6 +288,7 @@ void decode(const Packet& pkt, DecodedPacket& out) {
   out.anomaly_count = 0;
   out.anomalies_dropped = 0;
   out.session_uid = {};
+  out.app = nullptr;
   // Packets beyond 4 GiB cannot exist (records are capped far lower); clamp so
   // 32-bit offsets stay exact.
   const auto cap = static_cast<std::uint32_t>(std::min<std::size_t>(pkt.data.size(), 0xffffffffu));

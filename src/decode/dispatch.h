@@ -129,6 +129,9 @@ std::span<const FieldDef> teredo_fields();
 std::span<const FieldDef> etag_fields();
 std::span<const FieldDef> vntag_fields();
 std::span<const FieldDef> nsh_fields();
+// Application fields (dns.*, http.* ...): defined by the protocol stage (src/proto/app_fields.cc),
+// registered here so one registry answers every field name.
+std::span<const FieldDef> app_fields();
 
 // ---- field getter building blocks ----------------------------------------
 

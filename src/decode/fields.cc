@@ -53,7 +53,10 @@ struct Registry {
         {Proto::kTeredo, teredo_fields()},   {Proto::kEtag, etag_fields()},
         {Proto::kVntag, vntag_fields()},     {Proto::kNsh, nsh_fields()},
     };
-    std::size_t n = 0;
+    // Application fields belong to no layer: they are listed and found by
+    // name, never shown in a layer's detail view.
+    const std::span<const FieldDef> app = app_fields();
+    std::size_t n = app.size();
     for (const auto& t : tables) n += t.second.size();
     all.reserve(n);  // pointers into `all` are handed out below: no reallocation after this
     for (const auto& [proto, fields] : tables) {
@@ -61,6 +64,7 @@ struct Registry {
       all.insert(all.end(), fields.begin(), fields.end());
       range[static_cast<std::size_t>(proto)] = {begin, all.size()};
     }
+    all.insert(all.end(), app.begin(), app.end());
     // SLL v2 shares v1's table (tshark names both "sll"); the getters pick offsets.
     range[static_cast<std::size_t>(Proto::kSll2)] = range[static_cast<std::size_t>(Proto::kSll)];
     by_name.reserve(all.size() * 2);
@@ -105,6 +109,13 @@ const FieldDef* find_field(std::string_view name) {
 // OCCURRENCE counts the layers where the field is present, as tshark counts
 // field occurrences: a VLAN-tagged 802.3 frame's first eth.type is the inner one.
 FieldValue get_field(const DecodedPacket& pkt, const FieldDef& field, unsigned occurrence) {
+  if (field.app) {
+    if (!pkt.app) return FieldValue::absent();
+    for (const auto& e : pkt.app->entries) {
+      if (e.field == &field && occurrence-- == 0) return e.value;
+    }
+    return FieldValue::absent();
+  }
   for (std::size_t i = 0; i < pkt.layer_count; ++i) {
     const Layer& l = pkt.layers[i];
     if (!layer_matches(field.layer, l.proto)) continue;
@@ -187,6 +198,18 @@ void append_value(std::string& out, const FieldDef& field, const FieldValue& v) 
       break;
     case FieldType::kString: out += v.str; break;
   }
+}
+
+void AppFieldValues::add(const FieldDef& field, const FieldValue& v) {
+  FieldValue copy = v;
+  if (v.type == FieldType::kString) {
+    strings.push_back(std::make_unique<std::string>(v.str));
+    copy.str = *strings.back();
+  } else if (v.type == FieldType::kBytes) {
+    strings.push_back(std::make_unique<std::string>(reinterpret_cast<const char*>(v.bytes.data()), v.bytes.size()));
+    copy.bytes = Bytes(reinterpret_cast<const std::uint8_t*>(strings.back()->data()), v.bytes.size());
+  }
+  entries.push_back({&field, copy});
 }
 
 std::string format_value(const FieldDef& field, const FieldValue& v) {

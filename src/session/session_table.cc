@@ -168,6 +168,7 @@ class SessionTableImpl {
     const bool trusted = !(p.record_flags & record_flag::kTimestampJump) || clock_ == kNeverSeen;
     touch(i, trusted ? p.ts_ns : clock_);
     const bool from_orig = s.orig_is_a == src_is_a;
+    if (obs_) obs_->on_packet(s.record, pkt, from_orig);
     update(s, pkt, from_orig);
     s.record.last_frame = p.frame;
     if (s.transport == Transport::kTcp && !s.closed && s.tcp.over()) {

@@ -390,11 +390,21 @@ void HttpConversation::request_headers(const Message& m) {
   t.version = m.version;
   t.user_agent = m.user_agent;
   t.request_content_type = m.content_type;
+  t.ts_ns = now_ns_;
+  t.frame = now_frame_;
+  if (pending_.size() >= kMaxPending) {
+    // A client that never gets answers (or a desynchronised response side)
+    // must not grow the queue without bound.
+    Transaction old = std::move(pending_.front().t);
+    pending_.pop_front();
+    emit(old);
+  }
   pending_.push_back(std::move(p));
   response_.push_request_is_head(m.method == "HEAD");
 }
 
 void HttpConversation::request_done(const Message& m) {
+  if (on_request_done_) on_request_done_(m);
   for (Pending& p : pending_) {
     if (!p.request_done) {
       p.request_done = true;
@@ -410,6 +420,7 @@ void HttpConversation::response_headers(const Message& m) {
 }
 
 void HttpConversation::response_done(const Message& m) {
+  if (on_response_done_) on_response_done_(m);
   if (m.status_code >= 100 && m.status_code < 200) return;  // interim: the final response follows
   Transaction t;
   if (!pending_.empty()) {
@@ -417,6 +428,8 @@ void HttpConversation::response_done(const Message& m) {
     pending_.pop_front();
   } else {
     t.trans_depth = ++depth_;
+    t.ts_ns = now_ns_;
+    t.frame = now_frame_;
   }
   t.has_response = true;
   t.status_code = m.status_code;

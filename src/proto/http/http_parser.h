@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "proto/stream_cursor.h"
 
@@ -99,6 +100,8 @@ struct Transaction {
   bool body_gap = false;        // a body (either side) lost bytes to a gap
   bool saw_continue = false;    // a 100 Continue preceded the final response
   bool has_request = false, has_response = false;
+  std::int64_t ts_ns = 0;       // clock (set_clock) when the request's headers ended, or the response's
+  std::uint64_t frame = 0;
 };
 
 class HttpConversation {
@@ -112,6 +115,21 @@ class HttpConversation {
   HttpParser& requests() { return request_; }
   HttpParser& responses() { return response_; }
   void on_close();  // end of connection: flushes bodies until close and unanswered requests
+
+  // The time and frame of the bytes being fed now: transactions are stamped with them.
+  void set_clock(std::int64_t ts_ns, std::uint64_t frame) {
+    now_ns_ = ts_ns;
+    now_frame_ = frame;
+  }
+  // Optional: told when each request / final or interim response is complete
+  // (tshark shows a message's fields on the frame that completes it).
+  void set_message_hooks(HttpParser::MessageFn request_done, HttpParser::MessageFn response_done) {
+    on_request_done_ = std::move(request_done);
+    on_response_done_ = std::move(response_done);
+  }
+
+  // Requests in flight without a response; past this the oldest is logged unanswered.
+  static constexpr std::size_t kMaxPending = 128;
 
  private:
   void request_headers(const Message& m);
@@ -127,6 +145,9 @@ class HttpConversation {
     bool request_done = false;
   };
   std::deque<Pending> pending_;
+  HttpParser::MessageFn on_request_done_, on_response_done_;
+  std::int64_t now_ns_ = 0;
+  std::uint64_t now_frame_ = 0;
   bool continue_seen_ = false;
   unsigned depth_ = 0;
   HttpParser request_, response_;

@@ -88,10 +88,21 @@ void SshParser::feed(const std::uint8_t* p, std::size_t n) {
     record_encrypted(n - i);
     return;
   }
-  if (state_ != State::kPackets) return;
-  std::size_t room = kMaxPacket + 4 - buf_.size();
-  buf_.append(reinterpret_cast<const char*>(p + i), std::min(room, n - i));
-  parse_packets();
+  // One delivery may hold far more than one packet (reassembly can hand over
+  // a long in-order run at once). Buffer it at most one maximal packet at a
+  // time and parse after each slice: appending only the first slice dropped
+  // the rest of the delivery silently and misframed everything after it.
+  // parse_packets() consumes every complete packet, so the buffer is always
+  // below kMaxPacket + 4 here and each round takes at least one byte.
+  while (i < n && state_ == State::kPackets) {
+    const std::size_t take = std::min(kMaxPacket + 4 - buf_.size(), n - i);
+    buf_.append(reinterpret_cast<const char*>(p + i), take);
+    i += take;
+    parse_packets();
+  }
+  // NEWKEYS inside a slice: parse_packets() recorded the rest of that slice;
+  // the rest of the delivery is encrypted too.
+  if (state_ == State::kEncrypted) record_encrypted(n - i);
 }
 
 void SshParser::banner_line(std::string_view line) {
@@ -129,6 +140,7 @@ void SshParser::banner_line(std::string_view line) {
     return;
   }
   software_ = std::string(sw);
+  banner_ = std::string(line);
   banner_seen_ = true;
   // SSH-1.x has a different packet layer; only 2.0 and 1.99 are parsed further.
   state_ = (proto_version_ == "2.0" || proto_version_ == "1.99") ? State::kPackets : State::kDead;

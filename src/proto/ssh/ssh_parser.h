@@ -49,6 +49,7 @@ class SshParser {
   void on_gap(std::uint64_t offset, std::uint64_t len);
 
   bool banner_seen() const { return banner_seen_; }
+  const std::string& banner() const { return banner_; }  // the whole line, without CR LF
   const std::string& protocol_version() const { return proto_version_; }  // "2.0", "1.99"
   const std::string& software() const { return software_; }
   const std::string& comments() const { return comments_; }
@@ -72,7 +73,7 @@ class SshParser {
   State state_ = State::kBanner;
   std::string buf_;  // partial banner line or partial packet
   bool banner_seen_ = false;
-  std::string proto_version_, software_, comments_;
+  std::string banner_, proto_version_, software_, comments_;
   std::vector<std::string> pre_banner_;
   std::optional<Kexinit> kexinit_;
   std::uint64_t packets_ = 0;

@@ -1,0 +1,336 @@
+// The protocol stage: per session, which application it speaks and which
+// analyzer gets its bytes.
+//
+// TCP: each direction's first bytes (up to kHeadBytes, held back however the
+// segments cut them) are classified by content (service.h). The first
+// direction to be recognised picks the session's analyzer; from then on both
+// directions feed it, the held bytes first. A direction recognised as
+// nothing keeps its head in case the other side names the protocol later
+// (a server that speaks first with something unrecognised loses nothing
+// but what came after its head, reported to the parser as a gap).
+// UDP: the first datagram with payload decides: a DNS port, or a payload
+// that is a DNS message by content (looks_like_dns), makes it DNS.
+//
+// Sessions without payload cost nothing here: state is made when the first
+// stream or datagram arrives and dropped when the session ends.
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pcapscope/proto.h"
+#include "proto/analyzer.h"
+#include "proto/dns/dns_analyzer.h"
+#include "proto/http/http_analyzer.h"
+#include "proto/service.h"
+#include "proto/ssh/ssh_analyzer.h"
+#include "proto/tls/tls_analyzer.h"
+
+namespace pcapscope {
+
+namespace proto {
+RecordHeader make_header(const SessionRecord& live, std::int64_t ts_ns, std::uint64_t frame) {
+  RecordHeader h;
+  h.ts_ns = ts_ns;
+  h.uid = live.uid;
+  h.id = ConnTuple{live.orig_h, live.resp_h, live.orig_p, live.resp_p, live.proto};
+  h.frame = frame;
+  return h;
+}
+}  // namespace proto
+
+using namespace proto;
+
+namespace {
+
+struct SessionState;
+
+class DirReceiver final : public session::StreamReceiver {
+ public:
+  void on_data(std::uint64_t offset, Bytes data, std::uint64_t frame) override;
+  void on_gap(std::uint64_t offset, std::uint64_t len) override;
+  SessionState* state = nullptr;
+  int side = 0;
+};
+
+enum class DirMode : std::uint8_t { kClassifying, kFeeding, kUnknown };
+
+struct Direction {
+  std::array<std::uint8_t, kHeadBytes> head{};
+  std::uint8_t head_len = 0;
+  bool started = false;
+  bool gap_first = false;          // the direction's first event was a gap: its start is not in the capture
+  DirMode mode = DirMode::kClassifying;
+  HeadVerdict verdict = HeadVerdict::kNeedMore;
+  std::uint64_t head_offset = 0;
+  std::uint64_t next_offset = 0;   // where the bytes seen so far end
+  std::span<const std::uint8_t> head_bytes() const { return {head.data(), head_len}; }
+};
+
+}  // namespace
+
+class ProtocolStageImpl {
+ public:
+  ProtocolStageImpl(ProtocolOptions o, ProtocolObserver* out, SessionObserver* next) : opt_(o), next_(next) {
+    ctx_.out = out;
+    ctx_.frame_fields = o.frame_fields;
+  }
+
+  SessionState& state(const SessionRecord& rec);
+  void data(SessionState& st, int side, std::uint64_t offset, Bytes data);
+  void gap(SessionState& st, int side, std::uint64_t offset, std::uint64_t len);
+  void datagram(const SessionRecord& rec, Bytes payload);
+  void end(const SessionRecord& rec);
+
+  ProtocolOptions opt_;
+  SessionObserver* next_;
+  StageContext ctx_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<SessionState>> sessions_;  // by SessionRecord::index
+
+ private:
+  void decide(SessionState& st, int side, bool final);
+  void start_analyzer(SessionState& st, int side, Service s, HeadVerdict v);
+  void feed_held(SessionState& st, int side);
+  std::string_view service_list(const SessionState& st) const;
+  bool mismatch(const SessionState& st, const SessionRecord& rec) const;
+};
+
+namespace {
+
+struct SessionState {
+  ProtocolStageImpl* stage = nullptr;
+  const SessionRecord* live = nullptr;
+  std::vector<Service> services;  // identification order
+  std::unique_ptr<StreamAnalyzer> analyzer;
+  dns::DnsAnalyzer* dns = nullptr;  // the analyzer, when it is DNS
+  Direction dir[2];
+  DirReceiver rx[2];
+  bool udp_decided = false;
+  bool unknown_payload = false;   // a stream start (or first datagram) that is none of ours
+};
+
+void DirReceiver::on_data(std::uint64_t offset, Bytes data, std::uint64_t) { state->stage->data(*state, side, offset, data); }
+void DirReceiver::on_gap(std::uint64_t offset, std::uint64_t len) { state->stage->gap(*state, side, offset, len); }
+
+}  // namespace
+
+SessionState& ProtocolStageImpl::state(const SessionRecord& rec) {
+  auto& slot = sessions_[rec.index];
+  if (!slot) {
+    slot = std::make_unique<SessionState>();
+    slot->stage = this;
+    slot->live = &rec;
+    for (int d = 0; d < 2; ++d) {
+      slot->rx[d].state = slot.get();
+      slot->rx[d].side = d;
+    }
+  }
+  return *slot;
+}
+
+void ProtocolStageImpl::data(SessionState& st, int side, std::uint64_t offset, Bytes bytes) {
+  Direction& d = st.dir[side];
+  if (!d.started) {
+    d.started = true;
+    d.head_offset = offset;
+  }
+  switch (d.mode) {
+    case DirMode::kFeeding:
+      d.next_offset = offset + bytes.size();
+      st.analyzer->on_data(side, offset, bytes);
+      return;
+    case DirMode::kUnknown:
+      d.next_offset = offset + bytes.size();  // the held head is kept; the rest is a gap if an analyzer comes
+      return;
+    case DirMode::kClassifying: break;
+  }
+  const std::size_t take = std::min<std::size_t>(kHeadBytes - d.head_len, bytes.size());
+  std::copy_n(bytes.data(), take, d.head.data() + d.head_len);
+  d.head_len = static_cast<std::uint8_t>(d.head_len + take);
+  d.next_offset = offset + take;
+  decide(st, side, false);
+  if (take < bytes.size()) {
+    if (d.mode == DirMode::kFeeding) st.analyzer->on_data(side, offset + take, bytes.subspan(take));
+    d.next_offset = offset + bytes.size();
+  }
+}
+
+void ProtocolStageImpl::gap(SessionState& st, int side, std::uint64_t offset, std::uint64_t len) {
+  Direction& d = st.dir[side];
+  if (!d.started) {
+    d.started = true;
+    d.gap_first = true;
+    d.head_offset = offset + len;
+  }
+  d.next_offset = offset + len;
+  if (d.mode == DirMode::kClassifying && d.head_len > 0) decide(st, side, true);
+  if (d.mode == DirMode::kFeeding) st.analyzer->on_gap(side, offset, len);
+}
+
+void ProtocolStageImpl::decide(SessionState& st, int side, bool final) {
+  Direction& d = st.dir[side];
+  if (st.analyzer) {
+    // The session already speaks something: this side follows it.
+    d.mode = DirMode::kFeeding;
+    feed_held(st, side);
+    return;
+  }
+  const bool dns_port = port_service(Transport::kTcp, st.live->resp_p) == Service::kDns ||
+                        port_service(Transport::kTcp, st.live->orig_p) == Service::kDns;
+  d.verdict = classify_head(d.head_bytes(), final, dns_port);
+  if (d.verdict == HeadVerdict::kNeedMore) return;
+  const Service s = service_of(d.verdict);
+  if (s == Service::kNone) {
+    d.mode = DirMode::kUnknown;
+    if (!d.gap_first) st.unknown_payload = true;
+    return;
+  }
+  start_analyzer(st, side, s, d.verdict);
+  for (int other = 0; other < 2; ++other) {
+    Direction& o = st.dir[other];
+    if (other == side || !o.started) continue;
+    if (o.mode == DirMode::kUnknown || (o.mode == DirMode::kClassifying && o.head_len > 0)) {
+      o.mode = DirMode::kFeeding;
+      feed_held(st, other);
+    }
+  }
+}
+
+void ProtocolStageImpl::start_analyzer(SessionState& st, int side, Service s, HeadVerdict v) {
+  st.services.push_back(s);
+  ++ctx_.stats.sessions_identified;
+  switch (s) {
+    case Service::kHttp:
+      st.analyzer = std::make_unique<http::HttpAnalyzer>(ctx_, *st.live, v == HeadVerdict::kHttpResponse ? 1 - side : side);
+      break;
+    case Service::kSsl: st.analyzer = std::make_unique<tls::TlsAnalyzer>(ctx_, *st.live); break;
+    case Service::kSsh: st.analyzer = std::make_unique<ssh::SshAnalyzer>(ctx_, *st.live); break;
+    case Service::kDns: {
+      auto a = std::make_unique<dns::DnsAnalyzer>(ctx_, *st.live, opt_.max_pending_dns);
+      st.dns = a.get();
+      st.analyzer = std::move(a);
+      break;
+    }
+    case Service::kNone: return;
+  }
+  st.dir[side].mode = DirMode::kFeeding;
+  feed_held(st, side);
+}
+
+// Hands a direction's held head to the analyzer, and reports what was seen
+// but not held (a side that was unrecognised until its peer decided) as a gap.
+void ProtocolStageImpl::feed_held(SessionState& st, int side) {
+  Direction& d = st.dir[side];
+  if (d.head_len > 0) st.analyzer->on_data(side, d.head_offset, d.head_bytes());
+  const std::uint64_t held_end = d.head_offset + d.head_len;
+  if (d.next_offset > held_end) st.analyzer->on_gap(side, held_end, d.next_offset - held_end);
+  d.head_len = 0;
+}
+
+void ProtocolStageImpl::datagram(const SessionRecord& rec, Bytes payload) {
+  auto it = sessions_.find(rec.index);
+  if (it == sessions_.end()) {
+    if (payload.empty()) return;
+    SessionState& st = state(rec);
+    st.udp_decided = true;
+    const bool dns_port = port_service(Transport::kUdp, rec.resp_p) == Service::kDns ||
+                          port_service(Transport::kUdp, rec.orig_p) == Service::kDns;
+    if (dns_port || looks_like_dns(payload)) {
+      start_analyzer(st, 0, Service::kDns, HeadVerdict::kDnsTcp);
+    } else {
+      st.unknown_payload = true;
+    }
+    it = sessions_.find(rec.index);
+  }
+  SessionState& st = *it->second;
+  st.live = &rec;
+  if (st.dns && !payload.empty()) st.dns->on_message(payload);
+}
+
+std::string_view ProtocolStageImpl::service_list(const SessionState& st) const {
+  std::string list;
+  for (Service s : st.services) {
+    // DNS chosen by port alone but never parsed: not DNS after all.
+    if (s == Service::kDns && st.dns && st.dns->messages_ok() == 0) continue;
+    if (!list.empty()) list += ',';
+    list += service_name(s);
+  }
+  return list.empty() ? std::string_view{} : intern_service(list);
+}
+
+bool ProtocolStageImpl::mismatch(const SessionState& st, const SessionRecord& rec) const {
+  const Service expected = port_service(rec.proto, rec.resp_p);
+  Service found = Service::kNone;
+  for (Service s : st.services) {
+    if (s == Service::kDns && st.dns && st.dns->messages_ok() == 0) continue;
+    found = s;
+    break;
+  }
+  if (found != Service::kNone) return found != expected;  // HTTP on 8081, SSH on 443
+  if (expected == Service::kNone) return false;
+  // Payload that is none of ours on a port that promises one of ours (not
+  // TLS on 443) -- judged only when the stream's start was captured, so a
+  // capture that begins mid-conversation does not count.
+  if (rec.proto == Transport::kTcp) {
+    const std::string_view h = rec.history_view();
+    return st.unknown_payload && h.find('S') != std::string_view::npos;
+  }
+  return st.unknown_payload || (st.dns && st.dns->messages_ok() == 0);
+}
+
+void ProtocolStageImpl::end(const SessionRecord& rec) {
+  auto it = sessions_.find(rec.index);
+  if (it == sessions_.end()) {
+    if (next_) next_->on_session_end(rec);
+    return;
+  }
+  SessionState& st = *it->second;
+  st.live = &rec;
+  for (int side = 0; side < 2; ++side) {
+    Direction& d = st.dir[side];
+    if (d.mode == DirMode::kClassifying && d.head_len > 0) decide(st, side, true);
+  }
+  if (st.analyzer) st.analyzer->finish(rec);
+  SessionRecord out = rec;
+  out.service = service_list(st);
+  if (mismatch(st, rec)) {
+    out.flags |= session_flag::kServiceMismatch;
+    ++ctx_.stats.service_mismatch;
+  }
+  sessions_.erase(it);
+  if (next_) next_->on_session_end(out);
+}
+
+ProtocolStage::ProtocolStage(ProtocolOptions options, ProtocolObserver* records, SessionObserver* next)
+    : impl_(new ProtocolStageImpl(options, records, next)) {}
+
+ProtocolStage::~ProtocolStage() { delete impl_; }
+
+void ProtocolStage::on_session_end(const SessionRecord& rec) { impl_->end(rec); }
+
+void ProtocolStage::on_packet(const SessionRecord& rec, const DecodedPacket& pkt, bool from_orig) {
+  if (pkt.packet) {
+    impl_->ctx_.now_ns = pkt.packet->ts_ns;
+    impl_->ctx_.now_frame = pkt.packet->frame;
+  }
+  if (impl_->next_) impl_->next_->on_packet(rec, pkt, from_orig);
+}
+
+void ProtocolStage::on_datagram(const SessionRecord& rec, bool from_orig, Bytes payload, const Packet& pkt) {
+  impl_->datagram(rec, payload);
+  if (impl_->next_) impl_->next_->on_datagram(rec, from_orig, payload, pkt);
+}
+
+session::StreamReceiver* ProtocolStage::stream_receiver(const SessionRecord& rec, bool orig) {
+  SessionState& st = impl_->state(rec);
+  st.live = &rec;
+  return &st.rx[orig ? 0 : 1];
+}
+
+void ProtocolStage::on_anomaly(const Packet& pkt, std::string_view uid, std::string_view name) {
+  if (impl_->next_) impl_->next_->on_anomaly(pkt, uid, name);
+}
+
+const ProtocolStats& ProtocolStage::stats() const { return impl_->ctx_.stats; }
+
+}  // namespace pcapscope

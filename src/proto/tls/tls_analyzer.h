@@ -1,0 +1,41 @@
+// TLS for one TCP session: both directions' record layers, the hellos, the
+// fingerprints, and one ssl.log record when the session ends.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "proto/analyzer.h"
+#include "proto/tls/fingerprints.h"
+#include "proto/tls/tls_hello.h"
+
+namespace pcapscope::proto::tls {
+
+// Zeek's SSL::version_strings name ("TLSv12", "SSLv3", "DTLSv12", "TLSv13-draft23",
+// "unknown-<n>").
+std::string version_name(std::uint16_t v);
+// The IANA name of a cipher suite ("TLS_AES_128_GCM_SHA256"), from OpenSSL's
+// table; "unknown-<n>" (Zeek's form) for suites OpenSSL does not know.
+std::string cipher_name(std::uint16_t suite);
+
+class TlsAnalyzer final : public StreamAnalyzer {
+ public:
+  TlsAnalyzer(StageContext& ctx, const SessionRecord& live);
+
+  void on_data(int side, std::uint64_t offset, std::span<const std::uint8_t> data) override;
+  void on_gap(int side, std::uint64_t offset, std::uint64_t len) override;
+  void finish(const SessionRecord& live) override;
+
+ private:
+  void handshake(int side, std::uint8_t type, Bytes body);
+
+  StageContext& ctx_;
+  const SessionRecord* live_;
+  TlsRecordReader reader_[2];
+  SslLogRecord rec_;
+  bool started_ = false;  // header (ts, frame) taken from the first hello
+  bool problem_reported_[2] = {false, false};
+};
+
+}  // namespace pcapscope::proto::tls
