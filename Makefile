@@ -12,9 +12,10 @@ CMAKE_GEN  := -G Ninja
 DEPS := g++ cmake ninja-build pkg-config python3 \
         libcli11-dev libfmt-dev zlib1g-dev libzstd-dev libssl-dev nlohmann-json3-dev \
         libgtest-dev libgmock-dev libbenchmark-dev \
-        tshark tcpdump tcpflow zstd gzip hyperfine time
+        tshark tcpdump tcpflow zstd gzip hyperfine time \
+        clang libclang-rt-14-dev
 
-.PHONY: all deps build asan demo test test-unit test-asan bench clean
+.PHONY: all deps build asan demo test test-unit test-asan bench clean fuzz-build fuzz test-fuzz
 
 all: build
 
@@ -46,7 +47,29 @@ test-unit: build
 test-asan: asan
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|sanitize'
 
-test: test-unit test-asan
+test: test-unit test-asan test-fuzz
+
+# libFuzzer targets for the protocol parsers (tests/fuzz), built with clang in
+# their own directory; seeds are cut from ../shared/corpus into
+# $(FUZZ_BUILD)/seeds by pcapscope-make-seeds of the normal build. Crashes and
+# hangs land in $(FUZZ_BUILD)/artifacts/<target>/ and fail the make.
+#   make fuzz        long run: FUZZ_SECONDS per target
+#   make test-fuzz   bounded run (part of make test): FUZZ_CI_SECONDS per target, two at once
+FUZZ_BUILD      ?= build-fuzz
+FUZZ_SECONDS    ?= 600
+FUZZ_CI_SECONDS ?= 45
+FUZZ_JOBS       ?= 2
+
+fuzz-build: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPCAPSCOPE_FUZZ=ON -DPCAPSCOPE_TESTS=OFF -DPCAPSCOPE_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target dns_fuzzer http_fuzzer tls_fuzzer ssh_fuzzer
+
+fuzz: build fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(BUILD)/tests/fuzz/pcapscope-make-seeds $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
+test-fuzz: build fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(BUILD)/tests/fuzz/pcapscope-make-seeds $(FUZZ_CI_SECONDS) $(FUZZ_JOBS)
 
 bench: build
 	bench/run.sh $(BUILD)

@@ -1,0 +1,10 @@
+// libFuzzer entry point for the DNS parsers; the work is in harness.cc.
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz/harness.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  pcapscope::fuzz::fuzz_dns(data, size);
+  return 0;
+}

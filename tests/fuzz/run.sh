@@ -1,0 +1,80 @@
+#!/bin/sh
+# Runs the protocol fuzzers for a bounded time each, seeded from the corpus.
+#
+#   tests/fuzz/run.sh FUZZ_BUILD SEED_TOOL SECONDS [JOBS]
+#
+# FUZZ_BUILD   a PCAPSCOPE_FUZZ=ON build directory (build-fuzz)
+# SEED_TOOL    pcapscope-make-seeds (any build); seeds are cut from
+#              ../shared/corpus into FUZZ_BUILD/seeds/<target>/ once
+# SECONDS      -max_total_time per target
+# JOBS         fuzzers run at once (default 2)
+#
+# Everything written stays under FUZZ_BUILD: the growing corpus
+# (corpus/<target>/, libFuzzer writes new inputs only to its first corpus
+# directory), crash/hang artifacts (artifacts/<target>/) and logs
+# (logs/<target>.log). tests/fuzz/regressions/<target>/ is read as extra
+# seeds, never written. Exit status 1 if any fuzzer found a crash, a hang
+# (-timeout), a leak or an invariant violation.
+set -u
+build=$1
+seed_tool=$2
+seconds=$3
+jobs=${4:-2}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+corpus_dir="$src/../shared/corpus"
+
+if [ ! -f "$build/seeds/.done" ]; then
+  [ -d "$corpus_dir" ] || { echo "fuzz: $corpus_dir is missing (needed for seeds)" >&2; exit 2; }
+  rm -rf "$build/seeds"
+  "$seed_tool" --max 300 "$build/seeds" "$corpus_dir" || exit 2
+  touch "$build/seeds/.done"
+fi
+
+max_len() {
+  case $1 in
+    dns) echo 4096 ;;   # UDP messages, TCP/53 streams of a few messages
+    http) echo 16384 ;; # two directions of up to 8 KiB (seed cut)
+    tls) echo 16384 ;;  # hellos and certificates of both directions
+    ssh) echo 8192 ;;   # banners and KEXINIT of both directions
+  esac
+}
+
+run_one() {
+  t=$1
+  mkdir -p "$build/corpus/$t" "$build/artifacts/$t" "$build/logs"
+  extra=
+  [ -d "$src/tests/fuzz/regressions/$t" ] && extra="$src/tests/fuzz/regressions/$t"
+  # shellcheck disable=SC2086  # $extra is one path or nothing
+  "$build/tests/fuzz/${t}_fuzzer" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
+    "$build/corpus/$t" "$build/seeds/$t" $extra >"$build/logs/$t.log" 2>&1
+  echo $? >"$build/logs/$t.rc"
+}
+
+start=$(date +%s)
+running=0
+for t in dns http tls ssh; do
+  run_one "$t" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait
+    running=0
+  fi
+done
+wait
+
+status=0
+for t in dns http tls ssh; do
+  rc=$(cat "$build/logs/$t.rc" 2>/dev/null || echo 1)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/logs/$t.log")
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$build/logs/$t.log")
+  printf 'fuzz %-4s rc=%s executions=%s execs/s=%s\n' "$t" "$rc" "${execs:-?}" "${rate:-?}"
+  if [ "$rc" != 0 ]; then
+    status=1
+    grep -E 'fuzz invariant failed|ERROR:|SUMMARY:' "$build/logs/$t.log" | head -5
+    echo "  log: $build/logs/$t.log; artifacts: $build/artifacts/$t/"
+    echo "  keep a minimized input as tests/fuzz/regressions/$t/<name> once the parser is fixed"
+  fi
+done
+echo "fuzz: $(( $(date +%s) - start ))s wall"
+exit $status
