@@ -59,6 +59,20 @@ hyperfine --warmup 1 --runs 3 -N --output=pipe \
   -n "tshark -q -z conv,tcp -z conv,udp" "tshark -n -q -r $small -z conv,tcp -z conv,udp" \
   --export-markdown "$work/hyperfine-sessions.md"
 echo
+echo "== Protocol stage cost: sessions with and without it (whole file, same run) =="
+npk=$(capinfos -M -c -T "$pcap" | awk -F'\t' 'NR==2 {print $2}')
+hyperfine --warmup 1 --runs 3 -N --output=pipe \
+  -n "sessions (protocol stage on)" "$build/pcapscope sessions --format json $pcap" \
+  -n "sessions --no-protocols" "$build/pcapscope sessions --no-protocols --format json $pcap" \
+  --export-json "$work/hyperfine-proto.json" --export-markdown "$work/hyperfine-proto.md"
+python3 - "$work/hyperfine-proto.json" "$npk" <<'PY'
+import json, sys
+runs = json.load(open(sys.argv[1]))["results"]
+n = int(sys.argv[2])
+for r in runs:
+    print(f"{r['command']}: {n / r['mean'] / 1e6:.2f} M packets/s (mean {r['mean']:.2f} s over {n} packets)")
+PY
+echo
 echo "== Sessions on the whole file: peak memory =="
 /usr/bin/time -f "pcapscope sessions: %e s, max RSS %M KiB for $(stat -c %s "$pcap") bytes" \
   "$build/pcapscope" sessions --format json "$pcap" > /dev/null

@@ -39,5 +39,6 @@ void add_export_command(CLI::App& app, int& exit_code);
 void add_fields_command(CLI::App& app, int& exit_code);
 void add_sessions_command(CLI::App& app, int& exit_code);
 void add_follow_command(CLI::App& app, int& exit_code);
+void add_proto_log_commands(CLI::App& app, int& exit_code);  // dns, http, tls, ssh
 
 }  // namespace pcapscope::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add_fields_command(app, exit_code);
   add_sessions_command(app, exit_code);
   add_follow_command(app, exit_code);
+  add_proto_log_commands(app, exit_code);
 
   Stdout::init();
   try {

@@ -5,20 +5,11 @@
 
 #include <iterator>
 
-#include "core/time_format.h"
 #include "output/packet_printer.h"
+#include "output/zeek_format.h"
 
 namespace pcapscope {
 namespace {
-
-void append_seconds_us(std::string& out, std::int64_t ns) {
-  // Zeek prints times and intervals with microseconds; integer arithmetic
-  // keeps a nanosecond epoch exact where a double would not.
-  const bool neg = ns < 0;
-  const std::uint64_t a = neg ? 0 - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
-  const std::uint64_t us = (a + 500) / 1000;
-  fmt::format_to(std::back_inserter(out), "{}{}.{:06}", neg ? "-" : "", us / 1000000, us % 1000000);
-}
 
 std::string flags_joined(std::uint16_t flags) {
   std::string s;
@@ -35,8 +26,8 @@ class ZeekWriter final : public SessionWriter {
  public:
   explicit ZeekWriter(const SessionWriterOptions& o) : opt_(o) {}
   void begin(std::string& out) override {
-    out += "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n";
-    out += "#open\t" + zeek_date(opt_.open_ts_ns) + "\n#fields";
+    append_zeek_preamble(out, "conn", opt_.open_ts_ns);
+    out += "#fields";
     for (const SessionField& f : session_fields()) fmt::format_to(std::back_inserter(out), "\t{}", f.name);
     out += "\n#types";
     for (const SessionField& f : session_fields()) fmt::format_to(std::back_inserter(out), "\t{}", f.zeek_type);
@@ -62,18 +53,9 @@ class ZeekWriter final : public SessionWriter {
                    r.first_frame, r.last_frame, r.tunnel == Proto::kNone ? "-" : tunnel_name(r),
                    r.flags ? flags_joined(r.flags) : "(empty)");
   }
-  void end(std::string& out) override { out += "#close\t" + zeek_date(last_ts_) + "\n"; }
+  void end(std::string& out) override { append_zeek_close(out, last_ts_); }
 
  private:
-  static std::string zeek_date(std::int64_t ns) {
-    // Zeek's "%Y-%m-%d-%H-%M-%S" from the ISO form.
-    std::string iso = format_iso8601(ns);  // 2023-11-14T22:13:20.123456789Z
-    std::string d = iso.substr(0, 19);
-    for (char& c : d) {
-      if (c == 'T' || c == ':') c = '-';
-    }
-    return d;
-  }
   SessionWriterOptions opt_;
   std::int64_t last_ts_ = 0;
 };
@@ -161,14 +143,13 @@ class TextWriter final : public SessionWriter {
  public:
   explicit TextWriter(const SessionWriterOptions& o) : opt_(o) {}
   void begin(std::string& out) override {
-    fmt::format_to(std::back_inserter(out), "{:<27} {:<18} {:<5} {:<23}    {:<23} {:<6} {:<12} {:>11} {:>9} {:>11} {:>9} {:>11}\n",
-                   "ts", "uid", "proto", "orig", "resp", "state", "history", "duration", "orig_pkts", "orig_bytes",
+    fmt::format_to(std::back_inserter(out), "{:<27} {:<18} {:<5} {:<23}    {:<23} {:<7} {:<6} {:<12} {:>11} {:>9} {:>11} {:>9} {:>11}\n",
+                   "ts", "uid", "proto", "orig", "resp", "service", "state", "history", "duration", "orig_pkts", "orig_bytes",
                    "resp_pkts", "resp_bytes");
   }
   void end(std::string&) override {}
   void write(const SessionRecord& r, std::string& out) override {
-    std::string iso = format_iso8601(r.ts_ns);
-    if (iso.size() > 27) iso = iso.substr(0, 26) + "Z";  // microseconds are enough for reading
+    const std::string iso = text_time(r.ts_ns);
     std::string dur = "-", ob = "-", rb = "-";
     if (r.has_duration()) {
       dur.clear();
@@ -176,9 +157,10 @@ class TextWriter final : public SessionWriter {
       ob = std::to_string(r.orig_bytes);
       rb = std::to_string(r.resp_bytes);
     }
-    fmt::format_to(std::back_inserter(out), "{:<27} {:<18} {:<5} {:<23} -> {:<23} {:<6} {:<12} {:>11} {:>9} {:>11} {:>9} {:>11}",
-                   iso, r.uid_view(), transport_name(r.proto), endpoint(r.orig_h, r.orig_p, r.proto),
-                   endpoint(r.resp_h, r.resp_p, r.proto), conn_state_name(r.conn_state),
+    fmt::format_to(std::back_inserter(out), "{:<27} {:<18} {:<5} {:<23} -> {:<23} {:<7} {:<6} {:<12} {:>11} {:>9} {:>11} {:>9} {:>11}",
+                   iso, r.uid_view(), transport_name(r.proto), text_endpoint(r.orig_h, r.orig_p, r.proto),
+                   text_endpoint(r.resp_h, r.resp_p, r.proto), r.service.empty() ? "-" : r.service,
+                   conn_state_name(r.conn_state),
                    r.history[0] ? r.history_view() : "-", dur, r.orig_pkts, ob, r.resp_pkts, rb);
     if (r.missed_bytes) fmt::format_to(std::back_inserter(out), " missed={}", r.missed_bytes);
     if (r.tunnel != Proto::kNone) fmt::format_to(std::back_inserter(out), " tunnel={}", tunnel_name(r));
@@ -187,10 +169,6 @@ class TextWriter final : public SessionWriter {
   }
 
  private:
-  static std::string endpoint(const IpAddress& a, std::uint16_t port, Transport t) {
-    if (t == Transport::kUnknown) return a.to_string();
-    return a.v6 ? fmt::format("[{}]:{}", a.to_string(), port) : fmt::format("{}:{}", a.to_string(), port);
-  }
   SessionWriterOptions opt_;
 };
 
@@ -244,7 +222,7 @@ std::vector<std::string_view> session_flag_names(std::uint16_t flags) {
       {session_flag::kTimedOut, "timed_out"},       {session_flag::kEvicted, "evicted"},
       {session_flag::kEndOfInput, "end_of_input"},  {session_flag::kReused, "reused"},
       {session_flag::kFlipped, "flipped"},          {session_flag::kOverlapDiffers, "overlap_differs"},
-      {session_flag::kReassemblyLimit, "reassembly_limit"}};
+      {session_flag::kReassemblyLimit, "reassembly_limit"}, {session_flag::kServiceMismatch, "service_mismatch"}};
   std::vector<std::string_view> out;
   for (const auto& [bit, name] : kNames) {
     if (flags & bit) out.push_back(name);

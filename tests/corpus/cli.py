@@ -33,7 +33,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # --version, --help on every command.
     p = ps("--version")
     check("--version", p.returncode == 0 and p.stdout.startswith(b"pcapscope "), p.stdout.decode())
-    for cmd in ("info", "packets", "export", "sessions", "follow"):
+    for cmd in ("info", "packets", "export", "sessions", "follow", "dns", "http", "tls", "ssh"):
         p = ps(cmd, "--help")
         check(f"{cmd} --help", p.returncode == 0 and b"Usage" in p.stdout and b"--" in p.stdout, p.stdout.decode()[:200])
 
@@ -48,6 +48,7 @@ with tempfile.TemporaryDirectory() as tmp:
                        ("zero step", ["packets", demo, "--slice", "::0"]),
                        ("unknown field", ["packets", demo, "--fields", "ip.sorce"]),
                        ("bad format", ["packets", demo, "--format", "xml"]),
+                       ("bad record format", ["dns", demo, "--format", "xml"]),
                        ("unknown command", ["frobnicate", demo]), ("no command", [])]:
         p = ps(*args)
         err = p.stderr.decode(errors="replace").strip().splitlines()
@@ -217,6 +218,51 @@ with tempfile.TemporaryDirectory() as tmp:
     check("follow raw files", p.returncode == 0 and names == ["010.000.000.023.49822-093.184.216.034.00080",
                                                                "093.184.216.034.00080-010.000.000.023.49822"]
           and open(os.path.join(outdir, names[1]), "rb").read().startswith(b"HTTP/1.1 200 OK"), str(names))
+
+    # Application records (dns, http, tls, ssh): every format, Zeek's #path and #fields.
+    conn_id = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"]
+    record_fields = {
+        "dns": ("dns", conn_id + ["proto", "trans_id", "rtt", "query", "qclass", "qclass_name", "qtype", "qtype_name",
+                                  "rcode", "rcode_name", "AA", "TC", "RD", "RA", "Z", "answers", "TTLs", "rejected"]),
+        "http": ("http", conn_id + ["trans_depth", "method", "host", "uri", "referrer", "version", "user_agent",
+                                    "request_body_len", "response_body_len", "status_code", "status_msg",
+                                    "request_content_type", "response_content_type"]),
+        "tls": ("ssl", conn_id + ["version", "cipher", "server_name", "next_protocol", "established", "ja3", "ja3s",
+                                  "ja4"]),
+        "ssh": ("ssh", conn_id + ["version", "auth_success", "auth_attempts", "direction", "client", "server",
+                                  "cipher_alg", "mac_alg", "compression_alg", "kex_alg", "host_key_alg"]),
+    }
+    for cmd, (path, want) in record_fields.items():
+        for fmt in ("text", "json", "jsonl", "csv", "zeek"):
+            p = ps(cmd, demo, "--format", fmt)
+            out = p.stdout.decode()
+            rows = out.splitlines()
+            if fmt in ("json", "jsonl"):
+                try:
+                    shaped = all(set(json.loads(l)) <= set(want) for l in rows)
+                except ValueError:
+                    shaped = False
+            elif fmt == "csv":
+                shaped = rows[:1] == [",".join(want)]
+            elif fmt == "zeek":
+                data = [l.split("\t") for l in rows if not l.startswith("#")]
+                shaped = (f"#path\t{path}" in rows and "#fields\t" + "\t".join(want) in rows
+                          and all(len(d) == len(want) for d in data) and rows[-1].startswith("#close\t"))
+            else:
+                shaped = bool(rows) and rows[0].startswith("ts ")
+            check(f"{cmd} --format {fmt}", p.returncode == 0 and shaped, f"exit {p.returncode}: {out[:300]}")
+    dns = lines(ps("dns", demo, "--format", "json"))
+    check("dns: the demo's queries", sorted(r.get("query") for r in dns) == ["example.org", "update.example.net"],
+          str(dns)[:300])
+    answered = [r for r in dns if r.get("query") == "example.org"]
+    check("dns: answer and Zeek names", len(answered) == 1 and answered[0].get("answers") == ["93.184.216.34"]
+          and answered[0].get("qtype_name") == "A" and answered[0].get("rcode_name") == "NOERROR"
+          and "rtt" in answered[0], str(answered))
+    out = ps("dns", demo).stdout.decode()
+    check("dns text shows the query names", "example.org" in out and "update.example.net" in out, out)
+    web = lines(ps("http", demo, "--format", "json"))
+    check("http: the demo's page", len(web) == 1 and web[0].get("method") == "GET" and web[0].get("host") == "example.org"
+          and web[0].get("status_code") == 200 and web[0].get("uid") == http_uid, str(web)[:300])
 
     # info json keys.
     j = json.loads(ps("info", "--format", "json", demo).stdout)
