@@ -16,7 +16,8 @@ namespace {
 constexpr std::string_view kMethods[] = {
     "GET",    "POST",   "HEAD",     "PUT",       "DELETE", "OPTIONS", "CONNECT",  "TRACE", "PATCH",
     "PROPFIND", "PROPPATCH", "MKCOL", "COPY",    "MOVE",   "LOCK",    "UNLOCK",   "SEARCH", "REPORT",
-    "CHECKOUT", "MERGE",  "MKACTIVITY", "SUBSCRIBE", "NOTIFY",
+    "CHECKOUT", "MERGE",  "MKACTIVITY", "SUBSCRIBE", "UNSUBSCRIBE", "NOTIFY", "POLL", "BCOPY", "BDELETE",
+    "BMOVE", "BPROPFIND", "BPROPPATCH", "ACL", "LABEL", "UPDATE", "VERSION-CONTROL", "BASELINE-CONTROL",
 };
 
 // Compares HEAD with the signature SIG: kMatch when SIG is all there,
@@ -156,7 +157,7 @@ Service port_service(Transport proto, std::uint16_t port) {
   if (proto == Transport::kUdp) return in(kDns) ? Service::kDns : Service::kNone;
   if (proto != Transport::kTcp) return Service::kNone;
   if (port == 22) return Service::kSsh;
-  if (port == 53) return Service::kDns;
+  if (in(kDns)) return Service::kDns;  // DNS over TCP: RFC 7766; mDNS and LLMNR allow it too
   if (in(kHttp)) return Service::kHttp;
   if (in(kSsl)) return Service::kSsl;
   return Service::kNone;

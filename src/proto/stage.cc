@@ -3,11 +3,19 @@
 //
 // TCP: each direction's first bytes (up to kHeadBytes, held back however the
 // segments cut them) are classified by content (service.h). The first
-// direction to be recognised picks the session's analyzer; from then on both
-// directions feed it, the held bytes first. A direction recognised as
-// nothing keeps its head in case the other side names the protocol later
-// (a server that speaks first with something unrecognised loses nothing
-// but what came after its head, reported to the parser as a gap).
+// direction to be recognised picks the session's analyzer; the other
+// direction feeds it too, the held bytes first, unless its own first bytes
+// say another protocol (an HTTP probe answered by an SSH banner): that side
+// gets a second analyzer and the session both services. A direction
+// recognised as nothing keeps its head in case the other side names the
+// protocol later (a server that speaks first with something unrecognised
+// loses nothing but what came after its head, reported to the parser as a
+// gap).
+// Protocols that turn into TLS midway are followed: STARTTLS (SMTP, IMAP,
+// LDAP, PostgreSQL ...: a session of unrecognised text whose next segment
+// starts with a ClientHello) and HTTP tunnels (CONNECT answered 2xx, or 101
+// Switching Protocols): TLS is then looked for at the start of each side's
+// next segment, and fed to a TLS analyzer from there.
 // UDP: the first datagram with payload decides: a DNS port, or a payload
 // that is a DNS message by content (looks_like_dns), makes it DNS.
 //
@@ -53,7 +61,12 @@ class DirReceiver final : public session::StreamReceiver {
   int side = 0;
 };
 
-enum class DirMode : std::uint8_t { kClassifying, kFeeding, kUnknown };
+enum class DirMode : std::uint8_t {
+  kClassifying,  // holding the first bytes until they say what they are
+  kFeeding,      // bytes go to `sink`
+  kUnknown,      // none of ours (so far)
+  kAwaitTls,     // the protocol switched: TLS expected at the start of a segment
+};
 
 struct Direction {
   std::array<std::uint8_t, kHeadBytes> head{};
@@ -64,6 +77,8 @@ struct Direction {
   HeadVerdict verdict = HeadVerdict::kNeedMore;
   std::uint64_t head_offset = 0;
   std::uint64_t next_offset = 0;   // where the bytes seen so far end
+  StreamAnalyzer* sink = nullptr;  // kFeeding: the analyzer this side's bytes go to
+  std::uint64_t rebase = 0;        // stream offset the sink sees as 0 (TLS after STARTTLS starts mid-stream)
   std::span<const std::uint8_t> head_bytes() const { return {head.data(), head_len}; }
 };
 
@@ -89,8 +104,10 @@ class ProtocolStageImpl {
 
  private:
   void decide(SessionState& st, int side, bool final);
-  void start_analyzer(SessionState& st, int side, Service s, HeadVerdict v);
+  StreamAnalyzer* start_analyzer(SessionState& st, int side, Service s, HeadVerdict v);
   void feed_held(SessionState& st, int side);
+  void feed(SessionState& st, int side, std::uint64_t offset, Bytes bytes);
+  bool try_tls_switch(SessionState& st, int side, std::uint64_t offset, Bytes bytes, bool need_client_hello);
   std::string_view service_list(const SessionState& st) const;
   bool mismatch(const SessionState& st, const SessionRecord& rec) const;
 };
@@ -101,12 +118,17 @@ struct SessionState {
   ProtocolStageImpl* stage = nullptr;
   const SessionRecord* live = nullptr;
   std::vector<Service> services;  // identification order
-  std::unique_ptr<StreamAnalyzer> analyzer;
-  dns::DnsAnalyzer* dns = nullptr;  // the analyzer, when it is DNS
+  std::unique_ptr<StreamAnalyzer> analyzer;   // the first protocol identified
+  std::unique_ptr<StreamAnalyzer> secondary;  // one more: the other side's own protocol, or TLS after a switch
+  Service primary_service = Service::kNone;
+  dns::DnsAnalyzer* dns = nullptr;    // the analyzer, when one is DNS
+  http::HttpAnalyzer* http = nullptr;  // the analyzer, when one is HTTP (watched for a protocol switch)
+  tls::TlsAnalyzer* tls = nullptr;
   Direction dir[2];
   DirReceiver rx[2];
   bool udp_decided = false;
   bool unknown_payload = false;   // a stream start (or first datagram) that is none of ours
+  bool starttls = false;          // TLS began mid-stream after unrecognised text
 };
 
 void DirReceiver::on_data(std::uint64_t offset, Bytes data, std::uint64_t) { state->stage->data(*state, side, offset, data); }
@@ -137,10 +159,16 @@ void ProtocolStageImpl::data(SessionState& st, int side, std::uint64_t offset, B
   switch (d.mode) {
     case DirMode::kFeeding:
       d.next_offset = offset + bytes.size();
-      st.analyzer->on_data(side, offset, bytes);
+      feed(st, side, offset, bytes);
       return;
     case DirMode::kUnknown:
+      // STARTTLS: a session nothing recognised whose next segment is a ClientHello.
+      if (!st.analyzer && try_tls_switch(st, side, offset, bytes, /*need_client_hello=*/true)) return;
       d.next_offset = offset + bytes.size();  // the held head is kept; the rest is a gap if an analyzer comes
+      return;
+    case DirMode::kAwaitTls:
+      d.next_offset = offset + bytes.size();
+      try_tls_switch(st, side, offset, bytes, /*need_client_hello=*/false);
       return;
     case DirMode::kClassifying: break;
   }
@@ -150,9 +178,56 @@ void ProtocolStageImpl::data(SessionState& st, int side, std::uint64_t offset, B
   d.next_offset = offset + take;
   decide(st, side, false);
   if (take < bytes.size()) {
-    if (d.mode == DirMode::kFeeding) st.analyzer->on_data(side, offset + take, bytes.subspan(take));
+    if (d.mode == DirMode::kFeeding) feed(st, side, offset + take, bytes.subspan(take));
     d.next_offset = offset + bytes.size();
   }
+}
+
+void ProtocolStageImpl::feed(SessionState& st, int side, std::uint64_t offset, Bytes bytes) {
+  Direction& d = st.dir[side];
+  d.sink->on_data(side, offset - d.rebase, bytes);
+  // HTTP that switched protocols (CONNECT tunnel, 101): stop feeding it, look for what comes next.
+  if (st.http && d.sink == st.http && st.http->switched() != http::HttpConversation::Switch::kNone) {
+    for (Direction& x : st.dir) {
+      if (x.sink == st.http || x.mode == DirMode::kClassifying) x.mode = DirMode::kAwaitTls;
+    }
+  }
+}
+
+// After a switch (STARTTLS, a CONNECT tunnel, an upgrade) the next protocol
+// starts at a segment boundary: this segment is classified on its own and,
+// when it is TLS (a ClientHello when NEED_CLIENT_HELLO) or HTTP, fed to that
+// analyzer from here; the other side then waits for its own first message.
+bool ProtocolStageImpl::try_tls_switch(SessionState& st, int side, std::uint64_t offset, Bytes bytes,
+                                       bool need_client_hello) {
+  const Bytes head = bytes.first(std::min(bytes.size(), kHeadBytes));
+  const HeadVerdict v = classify_head(head, true, false);
+  const Service s = service_of(v);
+  if (s != Service::kSsl && (need_client_hello || s != Service::kHttp)) return false;
+  if (need_client_hello && (head.size() < 6 || head[0] != 22 || head[5] != 1)) return false;
+  StreamAnalyzer* sink = nullptr;
+  if (s == Service::kSsl) {
+    sink = st.tls ? st.tls : start_analyzer(st, side, Service::kSsl, v);
+  } else if (st.secondary && st.services.back() == Service::kHttp) {
+    sink = st.secondary.get();  // the tunnel's HTTP, started by the other side
+  } else {
+    sink = start_analyzer(st, side, Service::kHttp, v);  // HTTP inside the tunnel
+  }
+  if (!sink) return false;
+  if (need_client_hello) st.starttls = true;
+  Direction& d = st.dir[side];
+  d.mode = DirMode::kFeeding;
+  d.sink = sink;
+  d.rebase = offset;
+  d.head_len = 0;
+  Direction& o = st.dir[1 - side];
+  if (o.mode != DirMode::kFeeding || o.sink != sink) {
+    o.mode = DirMode::kAwaitTls;
+    o.head_len = 0;
+  }
+  d.next_offset = offset + bytes.size();
+  feed(st, side, offset, bytes);
+  return true;
 }
 
 void ProtocolStageImpl::gap(SessionState& st, int side, std::uint64_t offset, std::uint64_t len) {
@@ -164,66 +239,93 @@ void ProtocolStageImpl::gap(SessionState& st, int side, std::uint64_t offset, st
   }
   d.next_offset = offset + len;
   if (d.mode == DirMode::kClassifying && d.head_len > 0) decide(st, side, true);
-  if (d.mode == DirMode::kFeeding) st.analyzer->on_gap(side, offset, len);
+  if (d.mode == DirMode::kFeeding && offset >= d.rebase) d.sink->on_gap(side, offset - d.rebase, len);
 }
 
 void ProtocolStageImpl::decide(SessionState& st, int side, bool final) {
   Direction& d = st.dir[side];
-  if (st.analyzer) {
-    // The session already speaks something: this side follows it.
-    d.mode = DirMode::kFeeding;
-    feed_held(st, side);
-    return;
-  }
   const bool dns_port = port_service(Transport::kTcp, st.live->resp_p) == Service::kDns ||
                         port_service(Transport::kTcp, st.live->orig_p) == Service::kDns;
   d.verdict = classify_head(d.head_bytes(), final, dns_port);
   if (d.verdict == HeadVerdict::kNeedMore) return;
   const Service s = service_of(d.verdict);
+  if (st.analyzer) {
+    // The session already speaks something: this side follows it, unless its
+    // own first bytes name another protocol of ours.
+    d.sink = st.analyzer.get();
+    if (s != Service::kNone && s != st.primary_service && !st.secondary) {
+      if (StreamAnalyzer* a = start_analyzer(st, side, s, d.verdict)) d.sink = a;
+    }
+    d.mode = DirMode::kFeeding;
+    feed_held(st, side);
+    return;
+  }
   if (s == Service::kNone) {
     d.mode = DirMode::kUnknown;
     if (!d.gap_first) st.unknown_payload = true;
     return;
   }
-  start_analyzer(st, side, s, d.verdict);
+  d.sink = start_analyzer(st, side, s, d.verdict);
+  d.mode = DirMode::kFeeding;
+  feed_held(st, side);
   for (int other = 0; other < 2; ++other) {
     Direction& o = st.dir[other];
     if (other == side || !o.started) continue;
-    if (o.mode == DirMode::kUnknown || (o.mode == DirMode::kClassifying && o.head_len > 0)) {
+    if (o.mode == DirMode::kUnknown) {
+      o.sink = d.sink;
       o.mode = DirMode::kFeeding;
       feed_held(st, other);
+    } else if (o.mode == DirMode::kClassifying && o.head_len > 0) {
+      decide(st, other, false);
     }
   }
 }
 
-void ProtocolStageImpl::start_analyzer(SessionState& st, int side, Service s, HeadVerdict v) {
-  st.services.push_back(s);
-  ++ctx_.stats.sessions_identified;
+// The analyzer for S, as the session's first or second one (nullptr when both are taken).
+StreamAnalyzer* ProtocolStageImpl::start_analyzer(SessionState& st, int side, Service s, HeadVerdict v) {
+  if (st.analyzer && st.secondary) return nullptr;
+  std::unique_ptr<StreamAnalyzer> a;
   switch (s) {
-    case Service::kHttp:
-      st.analyzer = std::make_unique<http::HttpAnalyzer>(ctx_, *st.live, v == HeadVerdict::kHttpResponse ? 1 - side : side);
-      break;
-    case Service::kSsl: st.analyzer = std::make_unique<tls::TlsAnalyzer>(ctx_, *st.live); break;
-    case Service::kSsh: st.analyzer = std::make_unique<ssh::SshAnalyzer>(ctx_, *st.live); break;
-    case Service::kDns: {
-      auto a = std::make_unique<dns::DnsAnalyzer>(ctx_, *st.live, opt_.max_pending_dns);
-      st.dns = a.get();
-      st.analyzer = std::move(a);
+    case Service::kHttp: {
+      auto h = std::make_unique<http::HttpAnalyzer>(ctx_, *st.live, v == HeadVerdict::kHttpResponse ? 1 - side : side);
+      st.http = h.get();
+      a = std::move(h);
       break;
     }
-    case Service::kNone: return;
+    case Service::kSsl: {
+      auto t = std::make_unique<tls::TlsAnalyzer>(ctx_, *st.live);
+      st.tls = t.get();
+      a = std::move(t);
+      break;
+    }
+    case Service::kSsh: a = std::make_unique<ssh::SshAnalyzer>(ctx_, *st.live); break;
+    case Service::kDns: {
+      auto n = std::make_unique<dns::DnsAnalyzer>(ctx_, *st.live, opt_.max_pending_dns);
+      st.dns = n.get();
+      a = std::move(n);
+      break;
+    }
+    case Service::kNone: return nullptr;
   }
-  st.dir[side].mode = DirMode::kFeeding;
-  feed_held(st, side);
+  st.services.push_back(s);
+  if (st.services.size() == 1) ++ctx_.stats.sessions_identified;
+  StreamAnalyzer* raw = a.get();
+  if (!st.analyzer) {
+    st.analyzer = std::move(a);
+    st.primary_service = s;
+  } else {
+    st.secondary = std::move(a);
+  }
+  return raw;
 }
 
-// Hands a direction's held head to the analyzer, and reports what was seen
-// but not held (a side that was unrecognised until its peer decided) as a gap.
+// Hands a direction's held head to its sink, and reports what was seen but
+// not held (a side that was unrecognised until its peer decided) as a gap.
 void ProtocolStageImpl::feed_held(SessionState& st, int side) {
   Direction& d = st.dir[side];
-  if (d.head_len > 0) st.analyzer->on_data(side, d.head_offset, d.head_bytes());
+  if (d.head_len > 0) d.sink->on_data(side, d.head_offset - d.rebase, d.head_bytes());
   const std::uint64_t held_end = d.head_offset + d.head_len;
-  if (d.next_offset > held_end) st.analyzer->on_gap(side, held_end, d.next_offset - held_end);
+  if (d.next_offset > held_end) d.sink->on_gap(side, held_end - d.rebase, d.next_offset - held_end);
   d.head_len = 0;
 }
 
@@ -252,6 +354,7 @@ std::string_view ProtocolStageImpl::service_list(const SessionState& st) const {
   for (Service s : st.services) {
     // DNS chosen by port alone but never parsed: not DNS after all.
     if (s == Service::kDns && st.dns && st.dns->messages_ok() == 0) continue;
+    if (list.find(service_name(s)) != std::string::npos) continue;  // HTTP inside an HTTP tunnel: once
     if (!list.empty()) list += ',';
     list += service_name(s);
   }
@@ -259,6 +362,8 @@ std::string_view ProtocolStageImpl::service_list(const SessionState& st) const {
 }
 
 bool ProtocolStageImpl::mismatch(const SessionState& st, const SessionRecord& rec) const {
+  // STARTTLS: the session's own protocol was never named, its port cannot be judged.
+  if (st.starttls) return false;
   const Service expected = port_service(rec.proto, rec.resp_p);
   Service found = Service::kNone;
   for (Service s : st.services) {
@@ -291,6 +396,7 @@ void ProtocolStageImpl::end(const SessionRecord& rec) {
     if (d.mode == DirMode::kClassifying && d.head_len > 0) decide(st, side, true);
   }
   if (st.analyzer) st.analyzer->finish(rec);
+  if (st.secondary) st.secondary->finish(rec);
   SessionRecord out = rec;
   out.service = service_list(st);
   if (mismatch(st, rec)) {

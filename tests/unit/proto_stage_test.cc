@@ -360,5 +360,90 @@ TEST(ProtoStage, RandomUdpIsNotDnsButGarbageOnPort53IsMarked) {
   }
 }
 
+TEST(ProtoStage, StartTlsIsFollowedIntoTls) {
+  Capture cap;
+  Tcp t(cap, 40000, 25);
+  t.server("220 mail.example.com ESMTP\r\n");
+  t.client("EHLO client\r\n");
+  t.server("250-mail.example.com\r\n250 STARTTLS\r\n");
+  t.client("STARTTLS\r\n");
+  t.server("220 Ready to start TLS\r\n");
+  t.client(client_hello("mail.example.com"));
+  t.server(server_hello());
+  t.close();
+  Collector c = cap.run();
+  ASSERT_EQ(c.conns.size(), 1u);
+  EXPECT_EQ(c.conns[0].service, "ssl");
+  EXPECT_FALSE(mismatch(c.conns[0]));
+  ASSERT_EQ(c.ssl.size(), 1u);
+  EXPECT_EQ(c.ssl[0].server_name, "mail.example.com");
+  EXPECT_EQ(c.ssl[0].cipher, "TLS_AES_128_GCM_SHA256");
+}
+
+TEST(ProtoStage, HttpConnectTunnelIsFollowedIntoTls) {
+  Capture cap;
+  Tcp t(cap, 40000, 3128);
+  t.client("CONNECT secret.example.org:443 HTTP/1.1\r\nHost: secret.example.org:443\r\n\r\n");
+  t.server("HTTP/1.1 200 Connection established\r\n\r\n");
+  t.client(client_hello("secret.example.org"));
+  t.server(server_hello());
+  t.close();
+  Collector c = cap.run();
+  ASSERT_EQ(c.conns.size(), 1u);
+  EXPECT_EQ(c.conns[0].service, "http,ssl");
+  EXPECT_FALSE(mismatch(c.conns[0]));
+  ASSERT_EQ(c.http.size(), 1u);
+  EXPECT_EQ(c.http[0].method, "CONNECT");
+  EXPECT_EQ(c.http[0].status_code, 200);
+  ASSERT_EQ(c.ssl.size(), 1u);
+  EXPECT_EQ(c.ssl[0].server_name, "secret.example.org");
+}
+
+TEST(ProtoStage, PlainHttpInsideAConnectTunnelIsLogged) {
+  Capture cap;
+  Tcp t(cap, 40000, 8080);
+  t.client("CONNECT inner.example:80 HTTP/1.1\r\nHost: inner.example:80\r\n\r\n");
+  t.server("HTTP/1.1 200 Connection established\r\n\r\n");
+  t.client("GET /inside HTTP/1.1\r\nHost: inner.example\r\n\r\n");
+  t.server(kOk);
+  t.close();
+  Collector c = cap.run();
+  // The tunnelled request completes first; CONNECT's record waits for the tunnel to close.
+  ASSERT_EQ(c.http.size(), 2u);
+  EXPECT_EQ(c.http[0].uri, "/inside");
+  EXPECT_EQ(c.http[0].status_code, 200);
+  EXPECT_EQ(c.http[1].method, "CONNECT");
+  EXPECT_EQ(c.conns[0].service, "http");
+}
+
+TEST(ProtoStage, HttpProbeAnsweredBySshBannerGivesBothServices) {
+  Capture cap;
+  Tcp t(cap, 40000, 22);
+  t.client("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  t.server("SSH-2.0-OpenSSH_6.6.1\r\nProtocol mismatch.\r\n");
+  t.close();
+  Collector c = cap.run();
+  ASSERT_EQ(c.conns.size(), 1u);
+  EXPECT_EQ(c.conns[0].service, "http,ssh");
+  EXPECT_TRUE(mismatch(c.conns[0]));  // the session's first protocol (HTTP) is not 22's
+  ASSERT_EQ(c.ssh.size(), 1u);
+  EXPECT_EQ(c.ssh[0].server, "SSH-2.0-OpenSSH_6.6.1");
+}
+
+TEST(ProtoStage, HttpLongHeaderAndHttp09RequestsAreKept) {
+  Capture cap;
+  Tcp t(cap, 40000, 80);
+  t.client("GET /first HTTP/1.1\r\nHost: a.example\r\nX-Large: " + std::string(20000, 'x') + "\r\n\r\n");
+  t.server(kOk);
+  t.client("GET /old\r\n");
+  t.close();
+  Collector c = cap.run();
+  ASSERT_EQ(c.http.size(), 2u);
+  EXPECT_EQ(c.http[0].uri, "/first");
+  EXPECT_EQ(c.http[0].host, "a.example");
+  EXPECT_EQ(c.http[1].uri, "/old");
+  EXPECT_EQ(c.http[1].version, "0.9");
+}
+
 }  // namespace
 }  // namespace pcapscope

@@ -185,8 +185,16 @@ ParseStatus MessageParser::run() {
 
 std::string_view MessageParser::read_question() {
   DnsQuestion& q = out_.next_question();
-  if (auto e = read_name(pos_, q.name); !e.empty()) return e;
-  if (msg_.size() - pos_ < 4) return kTruncated;
+  // A question cut short is dropped, not shown half-read: its name alone
+  // could be anything (a junk packet's first bytes).
+  if (auto e = read_name(pos_, q.name); !e.empty()) {
+    --out_.question_count_;
+    return e;
+  }
+  if (msg_.size() - pos_ < 4) {
+    --out_.question_count_;
+    return kTruncated;
+  }
   q.qtype = load_be16(msg_.data() + pos_);
   q.qclass = load_be16(msg_.data() + pos_ + 2);
   pos_ += 4;

@@ -19,6 +19,7 @@ class HttpAnalyzer final : public StreamAnalyzer {
   void on_data(int side, std::uint64_t offset, std::span<const std::uint8_t> data) override;
   void on_gap(int side, std::uint64_t offset, std::uint64_t len) override;
   void finish(const SessionRecord& live) override;
+  HttpConversation::Switch switched() const { return conv_.switched(); }
 
  private:
   void transaction(const Transaction& t);

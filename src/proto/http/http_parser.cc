@@ -120,7 +120,10 @@ void HttpParser::on_gap(std::uint64_t offset, std::uint64_t len) {
 }
 
 void HttpParser::on_close() {
-  if (state_ == State::kUntilClose) {
+  if (state_ == State::kHeaders && !is_response_ && msg_.version == "0.9") {
+    if (on_headers_) on_headers_(msg_);
+    finish_message(true);
+  } else if (state_ == State::kUntilClose) {
     finish_message(true);
   } else if (state_ == State::kBody || state_ == State::kChunkData || state_ == State::kChunkSize ||
              state_ == State::kChunkDataEnd || state_ == State::kTrailers) {
@@ -162,7 +165,11 @@ void HttpParser::feed(const std::uint8_t* p, std::size_t n) {
       if (take < end - i) {
         line_overflow_ = true;
         line_.clear();
-        if (state_ != State::kResync) {
+        if (state_ == State::kHeaders || state_ == State::kTrailers) {
+          // One oversized header (a cookie, a smuggling probe) is skipped;
+          // the message and the headers before it stay.
+          problem("http_header_too_long");
+        } else if (state_ != State::kResync) {
           problem("http_line_too_long");
           if (state_ != State::kStart) {
             if (state_ != State::kHeaders) finish_message(false);
@@ -196,6 +203,7 @@ void HttpParser::handle_line(std::string_view line) {
         state_ = State::kHeaders;
         header_count_ = 0;
         header_bytes_ = 0;
+
       } else if (!in_garbage_ && state_ == State::kStart) {
         in_garbage_ = true;
         problem("http_garbage");
@@ -267,9 +275,23 @@ bool HttpParser::parse_start_line(std::string_view line) {
     for (char c : first)
       if (!is_token_char(c)) return false;
     std::size_t sp2 = rest.rfind(' ');
-    if (sp2 == std::string_view::npos) return false;
-    std::string_view v = http_version(trim(rest.substr(sp2 + 1)));
-    if (v.empty()) return false;
+    std::string_view v =
+        sp2 == std::string_view::npos ? std::string_view{} : http_version(trim(rest.substr(sp2 + 1)));
+    if (v.empty()) {
+      // No version: HTTP/0.9 (RFC 1945 §4.1, "GET uri" and nothing else), or
+      // a client that left the version out but sends headers anyway (malware
+      // does): headers are read if they come, and the request ends at the
+      // blank line or when the connection closes.
+      const std::string_view uri = trim(rest);
+      if (first != "GET" || uri.empty() || uri.find(' ') != std::string_view::npos) return false;
+      m.method = "GET";
+      m.uri = std::string(uri);
+      m.version = "0.9";
+      msg_ = std::move(m);
+      return true;
+    }
+    // "PRI * HTTP/2.0" is HTTP/2's connection preface (RFC 9113 §3.4), not a request.
+    if (v.front() != '0' && v.front() != '1') return false;
     m.method = std::string(first);
     m.uri = std::string(trim(rest.substr(0, sp2)));
     m.version = std::string(v);
@@ -416,6 +438,12 @@ void HttpConversation::request_done(const Message& m) {
 }
 
 void HttpConversation::response_headers(const Message& m) {
+  // 101 Switching Protocols, or a 2xx answering CONNECT: what follows on
+  // both sides is another protocol (WebSocket, HTTP/2, a TLS tunnel).
+  const bool connect = !pending_.empty() && pending_.front().t.method == "CONNECT";
+  if (m.status_code == 101 || (connect && m.status_code >= 200 && m.status_code < 300)) {
+    switched_ = connect ? Switch::kTunnel : Switch::kUpgrade;
+  }
   if (m.status_code >= 100 && m.status_code < 200) continue_seen_ = true;
 }
 

@@ -128,6 +128,11 @@ class HttpConversation {
     on_response_done_ = std::move(response_done);
   }
 
+  // Whether the conversation stopped being HTTP/1.x: a 101 (WebSocket, h2c)
+  // or a 2xx to CONNECT (a tunnel, usually TLS). The caller stops feeding it.
+  enum class Switch : std::uint8_t { kNone, kUpgrade, kTunnel };
+  Switch switched() const { return switched_; }
+
   // Requests in flight without a response; past this the oldest is logged unanswered.
   static constexpr std::size_t kMaxPending = 128;
 
@@ -149,6 +154,7 @@ class HttpConversation {
   std::int64_t now_ns_ = 0;
   std::uint64_t now_frame_ = 0;
   bool continue_seen_ = false;
+  Switch switched_ = Switch::kNone;
   unsigned depth_ = 0;
   HttpParser request_, response_;
 };

@@ -106,6 +106,9 @@ void SshParser::feed(const std::uint8_t* p, std::size_t n) {
 }
 
 void SshParser::banner_line(std::string_view line) {
+  // A banner is printable text (RFC 4253 §4.2); some servers pad theirs with
+  // NULs. What follows the first NUL is padding, as tshark shows it too.
+  line = line.substr(0, line.find('\0'));
   if (line.substr(0, 4) != "SSH-") {
     if (!is_server_) {
       fail("ssh_bad_banner");
