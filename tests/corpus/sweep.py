@@ -20,14 +20,16 @@ env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0", UBSAN_OPT
 # timeline); the JSON summary exercises summarize() and the JSON printer;
 # sessions runs the session stage (fragments, TCP state, stream reassembly)
 # and the protocol stage's parsers over every malformed packet of the corpus;
-# the application packet fields and the record writers get a pass of their own.
+# the application packet fields get a pass of their own. (The dns/http/tls/ssh
+# commands run the same stages; their writers' escaping of hostile strings is
+# unit-tested under the sanitizers, so a pass each here would only double the
+# sanitizer job's time.)
 COMMANDS = [["info", "--no-hash"], ["packets", "--show", "--hex"], ["packets", "--format", "json"],
             ["sessions", "--format", "zeek"],
             ["packets", "--format", "json", "--fields",
              "frame.number,dns.id,dns.qry.name,dns.a,dns.aaaa,dns.resp.ttl,http.request.method,http.host,"
              "http.request.uri,http.response.code,tls.handshake.type,tls.handshake.extensions_server_name,"
-             "tls.handshake.ja3,ssh.protocol"],
-            ["dns", "--format", "zeek"], ["http", "--format", "json"], ["tls", "--format", "csv"], ["ssh"]]
+             "tls.handshake.ja3,ssh.protocol"]]
 BATCH = 40
 PER_FILE_SECONDS = 10
 

@@ -515,13 +515,13 @@ Result<T> first_message(const ByteVec& segment, std::uint8_t type, F parse) {
 }
 
 void require_corpus(const std::filesystem::path& f) {
-  if (!std::filesystem::exists(f)) GTEST_SKIP() << "shared corpus not present: " << f;
+  ASSERT_TRUE(std::filesystem::exists(f)) << "corpus file missing (../shared/corpus is part of the test set-up): " << f;
 }
 
 // suricata-verify tests/ja4-tls: TLS 1.2 hello without SNI, ALPN spdy/3.1.
 TEST(TlsCorpus, SuricataJa4TlsCapture) {
   auto file = shared_corpus() / "suricata/ja4-tls__input.pcap";
-  require_corpus(file);
+  ASSERT_NO_FATAL_FAILURE(require_corpus(file));
   if (IsSkipped()) return;
   auto ch = first_message<ClientHello>(tcp_payload(file, 4), 1, parse_client_hello);
   ASSERT_TRUE(ch.ok()) << ch.error().message;
@@ -544,7 +544,7 @@ TEST(TlsCorpus, SuricataJa4TlsCapture) {
 // suricata-verify tests/ja4-rules: Chrome TLS 1.3 hello to cloudflare-quic.com.
 TEST(TlsCorpus, SuricataJa4RulesCapture) {
   auto file = shared_corpus() / "suricata/ja4-rules__input.pcap";
-  require_corpus(file);
+  ASSERT_NO_FATAL_FAILURE(require_corpus(file));
   if (IsSkipped()) return;
   auto ch = first_message<ClientHello>(tcp_payload(file, 4), 1, parse_client_hello);
   ASSERT_TRUE(ch.ok()) << ch.error().message;
