@@ -2,7 +2,9 @@
 // state, history, stream reassembly), with the capture read and decoded up
 // front so only the session stage is timed.
 //
-// BM_SessionsCapture runs over PCAPSCOPE_BENCH_PCAP (bench/run.sh sets it);
+// BM_SessionsCapture runs over PCAPSCOPE_BENCH_PCAP (bench/run.sh sets it),
+// without (arg 0) and with (arg 1) the protocol stage, so its cost is a ratio
+// measured in one run;
 // BM_SessionsSynFlood over synthetic SYN-only flows from distinct sources,
 // the flow-table worst case (every packet a new session, evictions at the cap).
 #include <benchmark/benchmark.h>
@@ -14,6 +16,7 @@
 
 #include "../tools/packet_builder.h"
 #include "pcapscope/pcapscope.h"
+#include "pcapscope/proto.h"
 #include "pcapscope/session.h"
 
 namespace {
@@ -41,19 +44,24 @@ std::unique_ptr<Loaded> load_capture(const std::string& path, std::size_t max_pa
   return out;
 }
 
-class CountingObserver final : public SessionObserver {
+class CountingObserver final : public SessionObserver, public ProtocolObserver {
  public:
-  void on_session_end(const SessionRecord& r) override { sink_ += r.orig_pkts; }
+  void on_session_end(const SessionRecord& r) override { sink_ += r.orig_pkts + r.service.size(); }
+  void on_dns(const DnsLogRecord& r) override { sink_ += r.answers.size(); }
+  void on_http(const HttpLogRecord& r) override { sink_ += r.uri.size(); }
+  void on_ssl(const SslLogRecord& r) override { sink_ += r.ja3.size(); }
+  void on_ssh(const SshLogRecord& r) override { sink_ += r.client.size(); }
   std::uint64_t sink_ = 0;
 };
 
-void run_sessions(benchmark::State& state, const Loaded& data, SessionOptions opt) {
+void run_sessions(benchmark::State& state, const Loaded& data, SessionOptions opt, bool protocols = false) {
   std::vector<DecodedPacket> decoded(data.packets.size());
   for (std::size_t i = 0; i < data.packets.size(); ++i) decode(data.packets[i], decoded[i]);
   std::uint64_t sessions = 0;
   for (auto _ : state) {
     CountingObserver obs;
-    SessionTable table(opt, &obs);
+    ProtocolStage stage(ProtocolOptions{}, &obs, &obs);
+    SessionTable table(opt, protocols ? static_cast<SessionObserver*>(&stage) : &obs);
     for (const DecodedPacket& d : decoded) table.process(d);
     table.finish();
     sessions += table.stats().sessions;
@@ -75,7 +83,7 @@ void BM_SessionsCapture(benchmark::State& state) {
     state.SkipWithError("cannot read PCAPSCOPE_BENCH_PCAP");
     return;
   }
-  run_sessions(state, *data, SessionOptions{});
+  run_sessions(state, *data, SessionOptions{}, state.range(0) != 0);
 }
 
 void BM_SessionsSynFlood(benchmark::State& state) {
@@ -105,7 +113,7 @@ void BM_SessionsSynFlood(benchmark::State& state) {
   run_sessions(state, *data, opt);
 }
 
-BENCHMARK(BM_SessionsCapture)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SessionsCapture)->ArgName("protocols")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SessionsSynFlood)->Arg(1'000'000)->Arg(10'000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
