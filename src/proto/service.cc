@@ -94,6 +94,7 @@ std::string_view service_name(Service s) {
     case Service::kHttp: return "http";
     case Service::kSsl: return "ssl";
     case Service::kSsh: return "ssh";
+    case Service::kQuic: return "quic";
     case Service::kNone: break;
   }
   return "";
@@ -154,7 +155,7 @@ Service port_service(Transport proto, std::uint16_t port) {
                                            992, 993, 994, 995, 5061, 5223, 8443};
   static constexpr std::uint16_t kDns[] = {53, 5353, 5355};
   auto in = [port](const auto& list) { return std::find(std::begin(list), std::end(list), port) != std::end(list); };
-  if (proto == Transport::kUdp) return in(kDns) ? Service::kDns : Service::kNone;
+  if (proto == Transport::kUdp) return in(kDns) ? Service::kDns : port == 443 ? Service::kQuic : Service::kNone;
   if (proto != Transport::kTcp) return Service::kNone;
   if (port == 22) return Service::kSsh;
   if (in(kDns)) return Service::kDns;  // DNS over TCP: RFC 7766; mDNS and LLMNR allow it too

@@ -18,8 +18,8 @@
 
 namespace pcapscope::proto {
 
-enum class Service : std::uint8_t { kNone = 0, kDns, kHttp, kSsl, kSsh };
-std::string_view service_name(Service s);  // Zeek's names: "dns", "http", "ssl", "ssh"
+enum class Service : std::uint8_t { kNone = 0, kDns, kHttp, kSsl, kSsh, kQuic };
+std::string_view service_name(Service s);  // Zeek's names: "dns", "http", "ssl", "ssh", "quic"
 
 // What the start of one TCP direction looks like.
 enum class HeadVerdict : std::uint8_t {

@@ -17,7 +17,9 @@
 // Switching Protocols): TLS is then looked for at the start of each side's
 // next segment, and fed to a TLS analyzer from there.
 // UDP: the first datagram with payload decides: a DNS port, or a payload
-// that is a DNS message by content (looks_like_dns), makes it DNS.
+// that is a DNS message by content (looks_like_dns), makes it DNS; a QUIC
+// Initial (any port) makes it QUIC, whose Initial packets hold a TLS
+// handshake anyone can decrypt (RFC 9001 §5.2): an ssl record follows.
 //
 // Sessions without payload cost nothing here: state is made when the first
 // stream or datagram arrives and dropped when the session ends.
@@ -30,6 +32,7 @@
 #include "proto/analyzer.h"
 #include "proto/dns/dns_analyzer.h"
 #include "proto/http/http_analyzer.h"
+#include "proto/quic/quic_initial.h"
 #include "proto/service.h"
 #include "proto/ssh/ssh_analyzer.h"
 #include "proto/tls/tls_analyzer.h"
@@ -94,7 +97,7 @@ class ProtocolStageImpl {
   SessionState& state(const SessionRecord& rec);
   void data(SessionState& st, int side, std::uint64_t offset, Bytes data);
   void gap(SessionState& st, int side, std::uint64_t offset, std::uint64_t len);
-  void datagram(const SessionRecord& rec, Bytes payload);
+  void datagram(const SessionRecord& rec, bool from_orig, Bytes payload);
   void end(const SessionRecord& rec);
 
   ProtocolOptions opt_;
@@ -129,6 +132,7 @@ struct SessionState {
   bool udp_decided = false;
   bool unknown_payload = false;   // a stream start (or first datagram) that is none of ours
   bool starttls = false;          // TLS began mid-stream after unrecognised text
+  bool quic_client_is_orig = true;  // QUIC: the side that sent the first Initial
 };
 
 void DirReceiver::on_data(std::uint64_t offset, Bytes data, std::uint64_t) { state->stage->data(*state, side, offset, data); }
@@ -299,6 +303,12 @@ StreamAnalyzer* ProtocolStageImpl::start_analyzer(SessionState& st, int side, Se
       break;
     }
     case Service::kSsh: a = std::make_unique<ssh::SshAnalyzer>(ctx_, *st.live); break;
+    case Service::kQuic: {
+      auto t = std::make_unique<tls::TlsAnalyzer>(ctx_, *st.live, /*quic=*/true);
+      st.tls = t.get();
+      a = std::move(t);
+      break;
+    }
     case Service::kDns: {
       auto n = std::make_unique<dns::DnsAnalyzer>(ctx_, *st.live, opt_.max_pending_dns);
       st.dns = n.get();
@@ -329,7 +339,7 @@ void ProtocolStageImpl::feed_held(SessionState& st, int side) {
   d.head_len = 0;
 }
 
-void ProtocolStageImpl::datagram(const SessionRecord& rec, Bytes payload) {
+void ProtocolStageImpl::datagram(const SessionRecord& rec, bool from_orig, Bytes payload) {
   auto it = sessions_.find(rec.index);
   if (it == sessions_.end()) {
     if (payload.empty()) return;
@@ -339,6 +349,9 @@ void ProtocolStageImpl::datagram(const SessionRecord& rec, Bytes payload) {
                           port_service(Transport::kUdp, rec.orig_p) == Service::kDns;
     if (dns_port || looks_like_dns(payload)) {
       start_analyzer(st, 0, Service::kDns, HeadVerdict::kDnsTcp);
+    } else if (quic::looks_like_quic_initial(payload)) {
+      st.quic_client_is_orig = from_orig;
+      start_analyzer(st, 0, Service::kQuic, HeadVerdict::kTls);
     } else {
       st.unknown_payload = true;
     }
@@ -346,7 +359,12 @@ void ProtocolStageImpl::datagram(const SessionRecord& rec, Bytes payload) {
   }
   SessionState& st = *it->second;
   st.live = &rec;
-  if (st.dns && !payload.empty()) st.dns->on_message(payload);
+  if (payload.empty()) return;
+  if (st.dns) {
+    st.dns->on_message(payload);
+  } else if (st.tls) {
+    st.tls->on_quic_datagram(from_orig == st.quic_client_is_orig, payload);
+  }
 }
 
 std::string_view ProtocolStageImpl::service_list(const SessionState& st) const {
@@ -423,7 +441,7 @@ void ProtocolStage::on_packet(const SessionRecord& rec, const DecodedPacket& pkt
 }
 
 void ProtocolStage::on_datagram(const SessionRecord& rec, bool from_orig, Bytes payload, const Packet& pkt) {
-  impl_->datagram(rec, payload);
+  impl_->datagram(rec, from_orig, payload);
   if (impl_->next_) impl_->next_->on_datagram(rec, from_orig, payload, pkt);
 }
 

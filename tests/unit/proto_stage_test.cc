@@ -7,12 +7,14 @@
 // the stage with `service` filled.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "../../tools/packet_builder.h"
+#include "pcapscope/capture.h"
 #include "pcapscope/decode.h"
 #include "pcapscope/proto.h"
 #include "pcapscope/session.h"
@@ -443,6 +445,39 @@ TEST(ProtoStage, HttpLongHeaderAndHttp09RequestsAreKept) {
   EXPECT_EQ(c.http[0].host, "a.example");
   EXPECT_EQ(c.http[1].uri, "/old");
   EXPECT_EQ(c.http[1].version, "0.9");
+}
+
+// QUIC: the ClientHello in Initial packets split over several datagrams, out
+// of order (suricata-verify's quic-frag capture; tshark shows the same SNI and
+// JA3, which corpus_proto_diff checks for every QUIC capture).
+TEST(ProtoStage, QuicInitialGivesSslRecord) {
+  const auto file = std::filesystem::path(PCAPSCOPE_SHARED_DIR) / "corpus/suricata/quic-frag__input.pcap";
+  ASSERT_TRUE(std::filesystem::exists(file)) << "corpus file missing (../shared/corpus is part of the test set-up)";
+  auto reader = CaptureReader::open(file.string());
+  ASSERT_TRUE(reader);
+  Collector c;
+  ProtocolStage stage(ProtocolOptions{}, &c, &c);
+  SessionTable table(SessionOptions{}, &stage);
+  Packet p;
+  DecodedPacket dec;
+  while ((*reader)->next(p)) {
+    decode(p, dec);
+    table.process(dec);
+  }
+  table.finish();
+  ASSERT_EQ(c.ssl.size(), 1u);
+  EXPECT_EQ(c.ssl[0].server_name, "token.services.mozilla.com");
+  EXPECT_EQ(c.ssl[0].version, "TLSv13");
+  EXPECT_EQ(c.ssl[0].ja4.substr(0, 4), "q13d");
+  EXPECT_TRUE(c.ssl[0].established);
+  bool quic_conn = false;
+  for (const SessionRecord& r : c.conns) {
+    if (r.service == "quic") {
+      quic_conn = true;
+      EXPECT_FALSE(mismatch(r));
+    }
+  }
+  EXPECT_TRUE(quic_conn);
 }
 
 }  // namespace

@@ -45,11 +45,30 @@ std::string cipher_name(std::uint16_t suite) {
   return "unknown-" + std::to_string(suite);
 }
 
-TlsAnalyzer::TlsAnalyzer(StageContext& ctx, const SessionRecord& live)
+TlsAnalyzer::TlsAnalyzer(StageContext& ctx, const SessionRecord& live, bool quic)
     : ctx_(ctx),
       live_(&live),
       reader_{TlsRecordReader([this](std::uint8_t t, Bytes b) { handshake(0, t, b); }),
-              TlsRecordReader([this](std::uint8_t t, Bytes b) { handshake(1, t, b); })} {}
+              TlsRecordReader([this](std::uint8_t t, Bytes b) { handshake(1, t, b); })},
+      quic_(quic) {
+  if (quic) {
+    quic_session_ = std::make_unique<quic::QuicInitialSession>(
+        [this](std::uint8_t t, Bytes b) { handshake(0, t, b); }, [this](std::uint8_t t, Bytes b) { handshake(1, t, b); });
+  }
+}
+
+void TlsAnalyzer::on_quic_datagram(bool client, std::span<const std::uint8_t> payload) {
+  if (!quic_session_) return;
+  // The session hands the client's DCID (the key material of both sides, a
+  // Retry's new one included) to the server side.
+  quic_session_->on_datagram(client, payload);
+  const quic::QuicInitialReader& r = client ? quic_session_->client() : quic_session_->server();
+  bool& reported = quic_problem_reported_[client ? 0 : 1];
+  if (!reported && r.problem() != quic::QuicProblem::kNone) {
+    reported = true;
+    ctx_.problem(live_->uid_view(), quic::quic_problem_name(r.problem()));
+  }
+}
 
 void TlsAnalyzer::on_data(int side, std::uint64_t offset, std::span<const std::uint8_t> data) {
   TlsRecordReader& r = reader_[side & 1];
@@ -82,7 +101,7 @@ void TlsAnalyzer::handshake(int, std::uint8_t type, Bytes body) {
     rec_.has_sni = ch->has_sni;
     rec_.server_name = ch->sni;
     rec_.ja3 = j.md5;
-    rec_.ja4 = ja4(*ch).fingerprint;
+    rec_.ja4 = ja4(*ch, quic_ ? Ja4Transport::kQuic : Ja4Transport::kTcp).fingerprint;
     if (ctx_.frame_fields) ctx_.field(AppField::kTlsJa4, FieldValue::of_string(rec_.ja4));
   } else if (type == static_cast<std::uint8_t>(HandshakeType::kServerHello)) {
     auto sh = parse_server_hello(body);
@@ -106,7 +125,9 @@ void TlsAnalyzer::finish(const SessionRecord& live) {
   if (!rec_.client_hello && !rec_.server_hello) return;  // records without hellos: nothing to log
   // Both sides switched to protected records (ChangeCipherSpec; TLS 1.3 peers send it for middlebox
   // compatibility, RFC 8446 D.4).
-  rec_.established = reader_[0].encrypted() && reader_[1].encrypted();
+  // QUIC: the Initial exchange is all that is visible; both hellos mean the handshake went ahead.
+  rec_.established = quic_ ? rec_.client_hello && rec_.server_hello
+                           : reader_[0].encrypted() && reader_[1].encrypted();
   // The id is the session's as it ended (it may have flipped since the hello).
   rec_.id = make_header(live, 0, 0).id;
   ++ctx_.stats.ssl;
