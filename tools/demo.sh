@@ -16,6 +16,8 @@ run "$bin" packets "$capture" --slice 0:12
 run "$bin" packets "$capture" --slice 3:4 --show
 run "$bin" sessions "$capture"
 run "$bin" follow "$capture" --index 1
+run "$bin" dns "$capture"
+run "$bin" http "$capture" --format zeek
 run "$bin" packets "$capture" --format csv --fields frame.number,ip.src,ip.dst,tcp.dstport,udp.dstport,tcp.len --slice -6:
 rm -f "$demo_dir/upload.pcapng"
 run "$bin" export "$capture" --slice 23: -o "$demo_dir/upload.pcapng"
