@@ -110,7 +110,7 @@ class ProtocolStageImpl {
   StreamAnalyzer* start_analyzer(SessionState& st, int side, Service s, HeadVerdict v);
   void feed_held(SessionState& st, int side);
   void feed(SessionState& st, int side, std::uint64_t offset, Bytes bytes);
-  bool try_tls_switch(SessionState& st, int side, std::uint64_t offset, Bytes bytes, bool need_client_hello);
+  bool try_switch(SessionState& st, int side, std::uint64_t offset, Bytes bytes, bool need_client_hello);
   std::string_view service_list(const SessionState& st) const;
   bool mismatch(const SessionState& st, const SessionRecord& rec) const;
 };
@@ -167,12 +167,12 @@ void ProtocolStageImpl::data(SessionState& st, int side, std::uint64_t offset, B
       return;
     case DirMode::kUnknown:
       // STARTTLS: a session nothing recognised whose next segment is a ClientHello.
-      if (!st.analyzer && try_tls_switch(st, side, offset, bytes, /*need_client_hello=*/true)) return;
+      if (!st.analyzer && try_switch(st, side, offset, bytes, /*need_client_hello=*/true)) return;
       d.next_offset = offset + bytes.size();  // the held head is kept; the rest is a gap if an analyzer comes
       return;
     case DirMode::kAwaitTls:
       d.next_offset = offset + bytes.size();
-      try_tls_switch(st, side, offset, bytes, /*need_client_hello=*/false);
+      try_switch(st, side, offset, bytes, /*need_client_hello=*/false);
       return;
     case DirMode::kClassifying: break;
   }
@@ -202,7 +202,7 @@ void ProtocolStageImpl::feed(SessionState& st, int side, std::uint64_t offset, B
 // starts at a segment boundary: this segment is classified on its own and,
 // when it is TLS (a ClientHello when NEED_CLIENT_HELLO) or HTTP, fed to that
 // analyzer from here; the other side then waits for its own first message.
-bool ProtocolStageImpl::try_tls_switch(SessionState& st, int side, std::uint64_t offset, Bytes bytes,
+bool ProtocolStageImpl::try_switch(SessionState& st, int side, std::uint64_t offset, Bytes bytes,
                                        bool need_client_hello) {
   const Bytes head = bytes.first(std::min(bytes.size(), kHeadBytes));
   const HeadVerdict v = classify_head(head, true, false);
