@@ -144,9 +144,6 @@ class ProtocolStage final : public SessionObserver {
   ProtocolStageImpl* impl_;
 };
 
-// Service names of the protocols the stage identifies: "dns", "http", "ssl", "ssh".
-// The port a service is expected on (Zeek's registered ports): true when PORT is one of SERVICE's.
-bool is_service_port(std::string_view service, Transport proto, std::uint16_t port);
 
 
 }  // namespace pcapscope

@@ -80,20 +80,13 @@ class AnomalySink final : public SessionObserver {
   Counts anomalies_;
 };
 
-RecordFormat parse_format(const std::string& f) {
-  if (f == "json" || f == "jsonl") return RecordFormat::kJson;
-  if (f == "csv") return RecordFormat::kCsv;
-  if (f == "zeek") return RecordFormat::kZeek;
-  return RecordFormat::kText;
-}
-
 int run(std::string_view command, ProtoLog log, const ProtoLogOptions& opt) {
   const SessionOptions sopt = resolve_session_options(opt.flags);
   Timeline tl = open_inputs(opt.files);
   Packet pkt;
   const bool any = tl.next(pkt);
   ProtoWriterOptions wopt;
-  wopt.format = parse_format(opt.format);
+  wopt.format = parse_record_format(opt.format);
   // Zeek's #open line carries the first packet's time, so output is reproducible.
   if (any) wopt.open_ts_ns = pkt.ts_ns;
   auto writer = make_proto_writer(log, wopt);
@@ -105,12 +98,7 @@ int run(std::string_view command, ProtoLog log, const ProtoLogOptions& opt) {
   writer->begin(out);
   Stdout::write(out);
 
-  DecodedPacket dp;
-  for (bool have = any; have; have = tl.next(pkt)) {
-    decode(pkt, dp);
-    table.process(dp);
-  }
-  table.finish();
+  feed_sessions(tl, pkt, any, table);
   out.clear();
   writer->end(out);
   Stdout::write(out);

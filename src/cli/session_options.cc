@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/common.h"
+#include "pcapscope/decode.h"
 
 namespace pcapscope::cli {
 
@@ -30,6 +31,22 @@ SessionOptions resolve_session_options(const SessionFlags& f) {
   if (f.icmp_timeout) o.icmp_timeout_ns = ns(*f.icmp_timeout);
   if (f.max_sessions) o.max_sessions = *f.max_sessions;
   return o;
+}
+
+RecordFormat parse_record_format(const std::string& format) {
+  if (format == "json" || format == "jsonl") return RecordFormat::kJson;
+  if (format == "csv") return RecordFormat::kCsv;
+  if (format == "zeek") return RecordFormat::kZeek;
+  return RecordFormat::kText;
+}
+
+void feed_sessions(Timeline& tl, Packet& pkt, bool have_first, SessionTable& table) {
+  DecodedPacket dp;
+  for (bool have = have_first; have; have = tl.next(pkt)) {
+    decode(pkt, dp);
+    table.process(dp);
+  }
+  table.finish();
 }
 
 }  // namespace pcapscope::cli

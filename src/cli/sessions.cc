@@ -124,13 +124,6 @@ class RecordSink final : public SessionObserver {
   std::map<std::string, std::uint64_t, std::less<>> anomalies_;  // by name, reported at the end
 };
 
-RecordFormat parse_format(const std::string& f) {
-  if (f == "json" || f == "jsonl") return RecordFormat::kJson;
-  if (f == "csv") return RecordFormat::kCsv;
-  if (f == "zeek") return RecordFormat::kZeek;
-  return RecordFormat::kText;
-}
-
 int run(const SessionsOptions& opt) {
   if (!opt.sort.empty() && !session_sort(opt.sort)) {
     std::vector<std::string_view> names;
@@ -146,7 +139,7 @@ int run(const SessionsOptions& opt) {
   Packet pkt;
   const bool any = tl.next(pkt);
   SessionWriterOptions wopt;
-  wopt.format = parse_format(opt.format);
+  wopt.format = parse_record_format(opt.format);
   // Zeek's #open line carries the first packet's time, so output is reproducible.
   if (any) wopt.open_ts_ns = pkt.ts_ns;
   auto writer = make_session_writer(wopt);
@@ -159,12 +152,7 @@ int run(const SessionsOptions& opt) {
   writer->begin(out);
   Stdout::write(out);
 
-  DecodedPacket dp;
-  for (bool have = any; have; have = tl.next(pkt)) {
-    decode(pkt, dp);
-    table.process(dp);
-  }
-  table.finish();
+  feed_sessions(tl, pkt, any, table);
   sink.finish();
   out.clear();
   writer->end(out);

@@ -5,7 +5,6 @@
 #include <mutex>
 #include <set>
 
-#include "pcapscope/proto.h"
 #include "proto/dns/dns_message.h"
 
 namespace pcapscope::proto {
@@ -175,10 +174,3 @@ std::string_view intern_service(std::string_view list) {
 }
 
 }  // namespace pcapscope::proto
-
-namespace pcapscope {
-bool is_service_port(std::string_view service, Transport proto, std::uint16_t port) {
-  const proto::Service s = proto::port_service(proto, port);
-  return s != proto::Service::kNone && proto::service_name(s) == service;
-}
-}  // namespace pcapscope
