@@ -13,7 +13,9 @@ DEPS := g++ cmake ninja-build pkg-config python3 \
         libcli11-dev libfmt-dev zlib1g-dev libzstd-dev libssl-dev nlohmann-json3-dev \
         libgtest-dev libgmock-dev libbenchmark-dev \
         tshark tcpdump tcpflow zstd gzip hyperfine time \
-        clang libclang-rt-14-dev
+        clang libclang-rt-14-dev \
+        libtomlplusplus-dev libpsl-dev publicsuffix libmaxminddb-dev libsqlite3-dev sqlite3 \
+        libmaxmind-db-writer-perl python3-jsonschema
 
 .PHONY: all deps build asan demo test test-unit test-asan bench clean fuzz-build fuzz test-fuzz
 

@@ -39,4 +39,20 @@ class [[nodiscard]] Result {
   std::variant<T, Error> v_;
 };
 
+// Success or an error, for operations that produce nothing.
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
+
+  bool ok() const { return !failed_; }
+  explicit operator bool() const { return ok(); }
+  const Error& error() const { return error_; }
+
+ private:
+  Error error_;
+  bool failed_ = false;
+};
+
 }  // namespace pcapscope

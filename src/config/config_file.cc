@@ -1,0 +1,92 @@
+// The config file: TOML read with toml++ (Debian's libtomlplusplus).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+
+#include "config/config.h"
+
+namespace pcapscope::config::detail {
+
+namespace {
+
+// The text a setting's parser reads, for one TOML scalar.
+bool scalar_text(const toml::node& n, std::string& out) {
+  if (auto s = n.as_string()) {
+    out = s->get();
+  } else if (auto i = n.as_integer()) {
+    out = std::to_string(i->get());
+  } else if (auto f = n.as_floating_point()) {
+    out = fmt::format("{}", f->get());
+  } else if (auto b = n.as_boolean()) {
+    out = b->get() ? "true" : "false";
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Result<void> walk(const toml::table& table, const std::string& prefix, std::vector<FileEntry>& out) {
+  for (const auto& [k, node] : table) {
+    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "_" + std::string(k.str());
+    const auto line = static_cast<std::uint32_t>(node.source().begin.line);
+    if (const toml::table* sub = node.as_table()) {
+      auto r = walk(*sub, key, out);
+      if (!r) return r;
+      continue;
+    }
+    FileEntry e{key, {}, line};
+    if (const toml::array* arr = node.as_array()) {
+      for (const toml::node& item : *arr) {
+        std::string t;
+        if (!scalar_text(item, t)) return Error{fmt::format("{}: {}: arrays may hold only plain values", line, key)};
+        if (!e.text.empty()) e.text += ",";
+        e.text += t;
+      }
+    } else if (!scalar_text(node, e.text)) {
+      return Error{fmt::format("{}: {}: unsupported value type", line, key)};
+    }
+    out.push_back(std::move(e));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<FileEntry>> read_config_file(const std::string& path) {
+  // Opened read-only by us, then parsed from memory: toml::parse_file would open it itself.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{std::string("cannot open: ") + std::strerror(errno)};
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      ::close(fd);
+      return Error{std::string("cannot read: ") + std::strerror(errno)};
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > (1u << 20)) {
+      ::close(fd);
+      return Error{"larger than 1 MiB: not a config file"};
+    }
+  }
+  ::close(fd);
+  std::vector<FileEntry> out;
+  try {
+    const toml::table table = toml::parse(text, path);
+    auto r = walk(table, "", out);
+    if (!r) return r.error();
+  } catch (const toml::parse_error& e) {
+    return Error{fmt::format("{}: {}", e.source().begin.line, e.description())};
+  }
+  return out;
+}
+
+}  // namespace pcapscope::config::detail
