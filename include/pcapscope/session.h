@@ -100,9 +100,11 @@ struct SessionOptions {
 };
 
 // Reads PCAPSCOPE_TCP_TIMEOUT, PCAPSCOPE_UDP_TIMEOUT, PCAPSCOPE_ICMP_TIMEOUT,
-// PCAPSCOPE_TCP_CLOSE_TIMEOUT (seconds, at most 9e9),
-// PCAPSCOPE_MAX_SESSIONS, PCAPSCOPE_REASSEMBLY_MEMORY and PCAPSCOPE_FRAGMENT_MEMORY (bytes,
-// with optional K/M/G suffix) over BASE. A malformed value is an error naming the variable.
+// PCAPSCOPE_TCP_CLOSE_TIMEOUT (seconds > 0, at most 9e9, optional suffix s/m/h/d),
+// PCAPSCOPE_MAX_SESSIONS (a whole number >= 1), PCAPSCOPE_REASSEMBLY_MEMORY and PCAPSCOPE_FRAGMENT_MEMORY
+// (bytes >= 1, optional K/M/G suffix) over BASE, with the parser and table of the command line's settings
+// (docs/configuration.md). A malformed value is an error naming the variable and value:
+// "PCAPSCOPE_TCP_TIMEOUT=soon: expected ...". The config file is not read.
 Result<SessionOptions> session_options_from_env(SessionOptions base = {});
 
 namespace session {

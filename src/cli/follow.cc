@@ -41,7 +41,7 @@ struct FollowOptions {
   std::string side = "both";
   bool ascii = false, hex = false, raw = false;
   std::string out_dir;
-  SessionFlags flags;
+  ConfigFlags flags;
 };
 
 struct Endpoint {

@@ -32,6 +32,7 @@ struct PacketsOptions {
   std::string format = "text";
   bool show = false;
   bool hex = false;
+  ConfigFlags config;  // the session stage's settings, for uid and application fields
 };
 
 // " (did you mean ip.src?)" when one field name is a plausible typo away, else "".
@@ -68,6 +69,8 @@ std::vector<const FieldDef*> parse_fields(const std::string& list) {
 }
 
 int run(const PacketsOptions& opt) {
+  // Resolved before anything is printed: a bad setting stops the run whether or not sessions are tracked.
+  const SessionOptions session_opt = resolve_session_options(opt.config);
   PrintOptions po;
   po.format = opt.format == "json" || opt.format == "jsonl" ? OutputFormat::kJson
               : opt.format == "csv"                         ? OutputFormat::kCsv
@@ -125,7 +128,7 @@ int run(const PacketsOptions& opt) {
     if (r && sctx.selected && want_uid) found[pkt.frame].uid = r->uid;
   };
   if (track) {
-    SessionOptions so = resolve_session_options({});
+    SessionOptions so = session_opt;
     so.reassemble = want_app;  // uids alone need the flow table only
     if (want_app) {
       ProtocolOptions popt;
@@ -170,6 +173,7 @@ void add_packets_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"text", "json", "jsonl", "csv"}));
   cmd->add_flag("--show", opt->show, "Show every layer with every field of its table");
   cmd->add_flag("--hex", opt->hex, "Add a hex dump of the captured bytes");
+  add_config_flags(*cmd, opt->config);
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }
 

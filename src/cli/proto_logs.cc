@@ -29,7 +29,7 @@ namespace {
 struct ProtoLogOptions {
   std::vector<std::string> files;
   std::string format = "text";
-  SessionFlags flags;
+  ConfigFlags flags;
 };
 
 using Counts = std::map<std::string, std::uint64_t, std::less<>>;

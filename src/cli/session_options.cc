@@ -1,37 +1,98 @@
 #include "cli/session_options.h"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "cli/common.h"
+#include "config/settings.h"
 #include "pcapscope/decode.h"
 
 namespace pcapscope::cli {
 
-void add_session_flags(CLI::App& cmd, SessionFlags& f) {
-  cmd.add_option("--tcp-timeout", f.tcp_timeout, "TCP inactivity timeout in seconds (PCAPSCOPE_TCP_TIMEOUT, default 300)")
-      ->check(CLI::Range(1e-9, 9e9));
-  cmd.add_option("--udp-timeout", f.udp_timeout, "UDP inactivity timeout in seconds (PCAPSCOPE_UDP_TIMEOUT, default 60)")
-      ->check(CLI::Range(1e-9, 9e9));
-  cmd.add_option("--icmp-timeout", f.icmp_timeout,
-                 "ICMP and other IP protocols' inactivity timeout in seconds (PCAPSCOPE_ICMP_TIMEOUT, default 60)")
-      ->check(CLI::Range(1e-9, 9e9));
-  cmd.add_option("--max-sessions", f.max_sessions,
-                 "Live sessions kept at once; beyond, the longest idle ends early, flagged evicted "
-                 "(PCAPSCOPE_MAX_SESSIONS, default 1000000; about 600 bytes each)")
-      ->check(CLI::PositiveNumber);
+namespace {
+
+const config::SettingSpec* spec_of(std::string_view setting) {
+  for (const config::SettingSpec* s : config::all_settings()) {
+    if (s->name == setting) return s;
+  }
+  return nullptr;
 }
 
-SessionOptions resolve_session_options(const SessionFlags& f) {
-  auto env = session_options_from_env();
-  if (!env) die("environment", env.error().message);
-  SessionOptions o = env.value();
-  auto ns = [](double s) { return static_cast<std::int64_t>(s * 1e9); };
-  if (f.tcp_timeout) o.tcp_timeout_ns = ns(*f.tcp_timeout);
-  if (f.udp_timeout) o.udp_timeout_ns = ns(*f.udp_timeout);
-  if (f.icmp_timeout) o.icmp_timeout_ns = ns(*f.icmp_timeout);
-  if (f.max_sessions) o.max_sessions = *f.max_sessions;
-  return o;
+std::string type_name(config::Kind k) {
+  switch (k) {
+    case config::Kind::kNumber: return "NUMBER";
+    case config::Kind::kCount: return "COUNT";
+    case config::Kind::kBytes: return "BYTES";
+    case config::Kind::kSeconds: return "SECONDS";
+    case config::Kind::kBool: return "BOOL";
+    case config::Kind::kText: return "TEXT";
+    case config::Kind::kPath: return "FILE";
+    case config::Kind::kNetworks: return "CIDRS";
+    case config::Kind::kSeverity: return "SEVERITY";
+  }
+  return "VALUE";
 }
+
+}  // namespace
+
+void add_config_flags(CLI::App& cmd, ConfigFlags& f, std::initializer_list<std::string_view> settings) {
+  cmd.add_option("--config", f.config_file,
+                 "TOML file of settings (default: PCAPSCOPE_CONFIG; `pcapscope config` lists the settings)")
+      ->type_name("FILE");
+  cmd.add_option("--set", f.sets, "Set a setting, over environment and file: NAME=VALUE (repeatable)")
+      ->type_name("NAME=VALUE");
+  for (std::string_view s : settings) add_setting_flag(cmd, f, s);
+}
+
+void add_setting_flag(CLI::App& cmd, ConfigFlags& f, std::string_view setting, std::string flag) {
+  const config::SettingSpec* spec = spec_of(setting);
+  if (flag.empty()) {
+    flag = "--" + std::string(setting);
+    for (char& c : flag) c = c == '_' ? '-' : c;
+  }
+  const std::string help =
+      spec ? fmt::format("{} ({}, default {})", spec->help, config::env_name(spec->name),
+                         spec->default_value.empty() ? "none" : spec->default_value)
+           : fmt::format("(setting {} is not available in this build)", setting);
+  // The text is kept as typed; Config::load parses it, so the error matches the environment's.
+  cmd.add_option_function<std::string>(
+         flag, [&f, name = std::string(setting), flag](const std::string& text) { f.flags[name] = {text, flag}; },
+         help)
+      ->type_name(spec ? type_name(spec->kind) : "VALUE");
+}
+
+void add_session_flags(CLI::App& cmd, ConfigFlags& f) {
+  add_config_flags(cmd, f);
+  add_setting_flag(cmd, f, "tcp_timeout");
+  add_setting_flag(cmd, f, "udp_timeout");
+  add_setting_flag(cmd, f, "icmp_timeout");
+  add_setting_flag(cmd, f, "max_sessions");
+}
+
+config::Config resolve_config(const ConfigFlags& f) {
+  auto flags = f.flags;
+  const auto specs = config::all_settings();
+  for (const std::string& s : f.sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) die("--set", fmt::format("\"{}\": expected NAME=VALUE", s));
+    const std::string name = s.substr(0, eq);
+    // A dedicated flag (--tcp-timeout) is more specific than --set and wins over it.
+    if (flags.count(name)) continue;
+    flags[name] = {s.substr(eq + 1), "--set " + name};
+  }
+  auto c = config::Config::load(specs, f.config_file, flags);
+  if (!c) {
+    std::fflush(stdout);
+    fmt::print(stderr, "pcapscope: {}\n", c.error().message);
+    std::exit(kExitUsage);
+  }
+  return std::move(c).value();
+}
+
+SessionOptions resolve_session_options(const ConfigFlags& f) { return config::session_options(resolve_config(f)); }
 
 RecordFormat parse_record_format(const std::string& format) {
   if (format == "json" || format == "jsonl") return RecordFormat::kJson;

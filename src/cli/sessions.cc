@@ -40,7 +40,7 @@ struct SessionsOptions {
   bool desc = false;
   std::optional<std::uint64_t> limit;
   bool no_protocols = false;
-  SessionFlags flags;
+  ConfigFlags flags;
 };
 
 class RecordSink final : public SessionObserver {

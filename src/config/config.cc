@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include "core/edit_distance.h"
+
 namespace pcapscope::config {
 
 namespace {
@@ -23,42 +25,70 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string fmt_bound(double v) { return fmt::format("{}", v); }
+// Bounds as people write them: 9e9 rather than 9000000000, 0.5 as is.
+std::string fmt_bound(double v) {
+  const double mag = std::fabs(v);
+  if (mag >= 1e7) {
+    for (int exp = 18; exp >= 6; --exp) {
+      const double m = v / std::pow(10.0, exp);
+      if (m == std::floor(m) && std::fabs(m) < 100) return fmt::format("{}e{}", m, exp);
+    }
+  }
+  return fmt::format("{}", v);
+}
 
-// "a number greater than 1", "a whole number from 1 to 65535" ...
-std::string expected_text(const SettingSpec& s) {
+// The largest duration a kSeconds setting may hold: int64 nanoseconds stop near 9.2e9 s.
+constexpr double kMaxSeconds = 9e9;
+
+// "a number greater than 1", "a whole number from 1 to 65535" ...: it
+// completes "expected ", so the one-line error reads as a sentence.
+std::string derive_expected(const SettingSpec& s) {
   if (!s.expected.empty()) return std::string(s.expected);
-  const bool has_min = s.min > -1e299, has_max = s.max < 1e299;
-  std::string what;
+  const bool has_min = s.min > -1e299;
+  double max = s.max;
+  if (s.kind == Kind::kSeconds && max > kMaxSeconds) max = kMaxSeconds;
+  const bool has_max = max < 1e299;
+  std::string what, suffixes;
   switch (s.kind) {
     case Kind::kNumber: what = "a number"; break;
     case Kind::kCount: what = "a whole number"; break;
-    case Kind::kBytes: what = "a number of bytes (suffix K, M or G allowed)"; break;
-    case Kind::kSeconds: what = "a number of seconds (suffix s, m, h or d allowed)"; break;
+    case Kind::kBytes:
+      what = "a number of bytes";
+      suffixes = " (suffix K, M or G allowed)";
+      break;
+    case Kind::kSeconds:
+      what = "a number of seconds";
+      suffixes = " (suffix s, m, h or d allowed)";
+      break;
     case Kind::kBool: return "true or false";
     case Kind::kText: return "text";
     case Kind::kPath: return "a file path";
     case Kind::kNetworks: return "comma-separated addresses and CIDRs";
     case Kind::kSeverity: return "one of info, low, medium, high, critical";
   }
-  if (has_min && has_max) {
-    what += fmt::format(" from {} to {}", fmt_bound(s.min), fmt_bound(s.max));
+  if (has_min && has_max && !s.min_exclusive) {
+    what += fmt::format(" from {} to {}", fmt_bound(s.min), fmt_bound(max));
+  } else if (has_min && has_max) {
+    what += fmt::format(" greater than {} and at most {}", fmt_bound(s.min), fmt_bound(max));
   } else if (has_min) {
-    what += (s.min_exclusive ? " greater than " : " of at least ") + fmt_bound(s.min);
+    what += fmt::format(" {} {}", s.min_exclusive ? "greater than" : "of at least", fmt_bound(s.min));
   } else if (has_max) {
-    what += " of at most " + fmt_bound(s.max);
+    what += " of at most " + fmt_bound(max);
   }
-  return what;
+  return what + suffixes;
 }
 
 // A number with an optional one-letter suffix from SUFFIXES (case-insensitive).
-bool parse_scaled(std::string_view t, std::initializer_list<std::pair<char, double>> suffixes, double& out) {
+bool parse_scaled(std::string_view t, std::initializer_list<std::pair<char, double>> suffixes, double& out,
+                  bool* scaled = nullptr) {
   if (t.empty()) return false;
   double scale = 1;
+  if (scaled) *scaled = false;
   const char last = static_cast<char>(t.back() | 0x20);
   for (const auto& [c, f] : suffixes) {
     if (last == c) {
       scale = f;
+      if (scaled) *scaled = true;
       t.remove_suffix(1);
       break;
     }
@@ -81,6 +111,23 @@ bool parse_scaled(std::string_view t, std::initializer_list<std::pair<char, doub
 constexpr std::string_view kSeverities[] = {"info", "low", "medium", "high", "critical"};
 
 }  // namespace
+
+std::string expected_text(const SettingSpec& spec) { return derive_expected(spec); }
+
+std::string_view kind_name(Kind k) {
+  switch (k) {
+    case Kind::kNumber: return "number";
+    case Kind::kCount: return "count";
+    case Kind::kBytes: return "bytes";
+    case Kind::kSeconds: return "seconds";
+    case Kind::kBool: return "bool";
+    case Kind::kText: return "text";
+    case Kind::kPath: return "path";
+    case Kind::kNetworks: return "networks";
+    case Kind::kSeverity: return "severity";
+  }
+  return "?";
+}
 
 std::string_view source_name(Source s) {
   switch (s) {
@@ -115,9 +162,12 @@ Result<Value> parse_value(const SettingSpec& spec, std::string_view raw) {
     case Kind::kCount:
     case Kind::kBytes: {
       double x = 0;
+      bool scaled = false;
       const bool ok = spec.kind == Kind::kCount
                           ? parse_scaled(t, {}, x)
-                          : parse_scaled(t, {{'k', 1024.0}, {'m', 1048576.0}, {'g', 1073741824.0}}, x);
+                          : parse_scaled(t, {{'k', 1024.0}, {'m', 1048576.0}, {'g', 1073741824.0}}, x, &scaled);
+      // "1.5K" is 1536 bytes and "0.3M" some bytes more or less: a suffix rounds down; a bare count is exact.
+      if (ok && scaled) x = std::floor(x);
       if (!ok || x < 0 || x > 1.8e19 || x != std::floor(x) || !in_bounds(x)) return bad;
       v.number = x;
       v.count = static_cast<std::uint64_t>(x);
@@ -125,7 +175,7 @@ Result<Value> parse_value(const SettingSpec& spec, std::string_view raw) {
     }
     case Kind::kSeconds: {
       if (!parse_scaled(t, {{'s', 1.0}, {'m', 60.0}, {'h', 3600.0}, {'d', 86400.0}}, v.number) ||
-          !in_bounds(v.number) || v.number > 9e9) {
+          !in_bounds(v.number) || v.number > kMaxSeconds) {
         return bad;
       }
       return v;
@@ -189,13 +239,17 @@ Result<Config> Config::load(std::vector<const SettingSpec*> specs, const std::st
   }
   if (!file.empty()) {
     auto entries = detail::read_config_file(file);
-    if (!entries) return Error{file + ": " + entries.error().message};
+    if (!entries) return entries.error();  // already "FILE: why" or "FILE:LINE: why"
+    std::vector<std::uint32_t> line_of(c.specs_.size(), 0);
     for (const detail::FileEntry& e : entries.value()) {
       const std::size_t i = c.index_or_npos(e.key);
-      if (i == npos) {
-        return Error{fmt::format("{}:{}: unknown setting \"{}\" (`pcapscope config` lists them)", file, e.line, e.key)};
+      if (i == npos) return Error{fmt::format("{}:{}: {}", file, e.line, c.unknown(e.key))};
+      // "[tcp] timeout" and "tcp_timeout" are the same setting: the file must not say it twice.
+      if (line_of[i] != 0) {
+        return Error{fmt::format("{}:{}: {} is set twice (also on line {})", file, e.line, e.key, line_of[i])};
       }
-      auto r = c.set(e.key, e.text, Source::kFile, file);
+      line_of[i] = e.line;
+      auto r = c.set(e.key, e.text, Source::kFile, fmt::format("{}:{}", file, e.line));
       if (!r) return Error{fmt::format("{}:{}: {}", file, e.line, r.error().message)};
     }
     c.file_ = file;
@@ -208,10 +262,19 @@ Result<Config> Config::load(std::vector<const SettingSpec*> specs, const std::st
     }
   }
   for (const auto& [name, flag] : flags) {
+    if (c.index_or_npos(name) == npos) return Error{fmt::format("{}: {}", flag.origin, c.unknown(name))};
     auto r = c.set(name, flag.text, Source::kFlag, flag.origin);
     if (!r) return r.error();
   }
   return c;
+}
+
+std::string Config::unknown(std::string_view name) const {
+  std::vector<std::string_view> names;
+  for (const SettingSpec* s : specs_) names.push_back(s->name);
+  std::string msg = fmt::format("unknown setting \"{}\"", name);
+  if (auto m = closest_match(name, names)) msg += fmt::format(" (did you mean {}?)", *m);
+  return msg + " (`pcapscope config` lists them)";
 }
 
 Result<void> Config::set(std::string_view name, std::string_view text, Source source, std::string_view origin) {
@@ -222,7 +285,7 @@ Result<void> Config::set(std::string_view name, std::string_view text, Source so
   if (!v) {
     // Environment and flags read as the user typed them: NAME=VALUE; a file's key likewise.
     const std::string who = source == Source::kFile ? std::string(name) : where;
-    return Error{who + "=" + std::string(text) + ": " + v.error().message};
+    return Error{fmt::format("{}={}: {}", who, text, v.error().message)};
   }
   v->source = source;
   v->origin = std::move(where);

@@ -47,6 +47,9 @@ struct SettingSpec {
   bool min_exclusive = false;
 };
 
+// "number", "count", "bytes", "seconds", "bool", "text", "path", "networks", "severity".
+std::string_view kind_name(Kind k);
+
 enum class Source : std::uint8_t { kDefault, kFile, kEnvironment, kFlag };
 std::string_view source_name(Source s);  // "default", "file", "environment", "flag"
 
@@ -62,11 +65,15 @@ struct Value {
   NetworkSet networks;        // kNetworks
   std::uint8_t severity = 0;  // kSeverity: 0 info .. 4 critical
   Source source = Source::kDefault;
-  std::string origin;         // where: "PCAPSCOPE_EXFIL_RATIO", "/etc/x.toml", "--exfil-ratio"
+  std::string origin;         // where: "PCAPSCOPE_EXFIL_RATIO", "/etc/x.toml:3", "--exfil-ratio"; empty: default
 };
 
 // Parses TEXT as a value of SPEC. The error is "expected ..." (no name: the caller knows the source).
 Result<Value> parse_value(const SettingSpec& spec, std::string_view text);
+
+// What a valid value of SPEC is, completing "expected ": SPEC.expected, or derived from kind and bounds
+// ("a number of seconds greater than 0 and at most 9e9 (suffix s, m, h or d allowed)").
+std::string expected_text(const SettingSpec& spec);
 
 class Config {
  public:
@@ -77,7 +84,10 @@ class Config {
   // TOML file CONFIG_FILE (empty: PCAPSCOPE_CONFIG, and none when that is
   // unset too), the process environment, then FLAGS (setting name -> text,
   // with the flag's spelling as ORIGIN). The error names the source and the
-  // value: "PCAPSCOPE_EXFIL_RATIO=abc: expected a number greater than 1".
+  // value: "PCAPSCOPE_EXFIL_RATIO=abc: expected a number greater than 1",
+  // "--exfil-ratio=abc: ...", "/etc/p.toml:3: exfil_ratio=abc: ...",
+  // "/etc/p.toml:7: unknown setting "exfil_ration" (did you mean exfil_ratio?) ...".
+  // A file value's origin is "FILE:LINE".
   struct Flag {
     std::string text;
     std::string origin;  // "--exfil-ratio"
@@ -114,6 +124,7 @@ class Config {
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   std::size_t index(std::string_view name) const;          // aborts on an unknown name
   std::size_t index_or_npos(std::string_view name) const;
+  std::string unknown(std::string_view name) const;  // "unknown setting "x" (did you mean y?) ..."
 };
 
 }  // namespace pcapscope::config
@@ -128,5 +139,6 @@ struct FileEntry {
   std::string text;
   std::uint32_t line = 0;
 };
+// Errors carry the path, and the line when there is one: "FILE:LINE: why".
 Result<std::vector<FileEntry>> read_config_file(const std::string& path);
 }  // namespace pcapscope::config::detail

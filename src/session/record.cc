@@ -1,10 +1,7 @@
-// Session records: names, addresses, uids, Community IDs and the settings
-// read from the environment.
+// Session records: names, addresses, uids and Community IDs.
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <string>
 
 #include "session/community_id.h"
@@ -50,77 +47,7 @@ std::string community_id(const SessionRecord& r, std::uint16_t seed) {
   return session::community_id_v1(f, seed);
 }
 
-namespace {
-
-// Reads one environment variable as a positive number with an optional
-// suffix; SCALE gives the multiplier for each accepted suffix.
-struct Suffix {
-  char c;
-  double mult;
-};
-
-Result<double> env_number(const char* name, const char* text, std::initializer_list<Suffix> suffixes,
-                          const char* expected) {
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(text, &end);
-  double mult = 1;
-  if (end != text && *end != '\0') {
-    bool found = false;
-    for (const Suffix& s : suffixes) {
-      if ((*end == s.c || *end == std::tolower(static_cast<unsigned char>(s.c))) && end[1] == '\0') {
-        mult = s.mult;
-        found = true;
-      }
-    }
-    if (!found) end = const_cast<char*>(text);
-  }
-  if (end == text || errno != 0 || !(v > 0) || v * mult > 9.0e18) {
-    return Error{std::string(name) + "=" + text + ": expected " + expected};
-  }
-  return v * mult;
-}
-
-}  // namespace
-
-Result<SessionOptions> session_options_from_env(SessionOptions o) {
-  const std::initializer_list<Suffix> time_suffixes = {{'S', 1}, {'M', 60}, {'H', 3600}};
-  const std::initializer_list<Suffix> size_suffixes = {{'K', 1024.0}, {'M', 1024.0 * 1024}, {'G', 1024.0 * 1024 * 1024}};
-  struct TimeVar {
-    const char* name;
-    std::int64_t* out;
-  } times[] = {{"PCAPSCOPE_TCP_TIMEOUT", &o.tcp_timeout_ns},
-               {"PCAPSCOPE_UDP_TIMEOUT", &o.udp_timeout_ns},
-               {"PCAPSCOPE_ICMP_TIMEOUT", &o.icmp_timeout_ns},
-               {"PCAPSCOPE_TCP_CLOSE_TIMEOUT", &o.tcp_close_timeout_ns}};
-  for (const TimeVar& t : times) {
-    const char* v = std::getenv(t.name);
-    if (!v) continue;
-    auto r = env_number(t.name, v, time_suffixes, "a positive number of seconds, at most 9e9 (suffix s, m or h allowed)");
-    if (!r) return r.error();
-    if (*r > 9e9) return Error{std::string(t.name) + "=" + v + ": expected a positive number of seconds, at most 9e9"};
-    *t.out = static_cast<std::int64_t>(*r * 1e9);
-  }
-  struct SizeVar {
-    const char* name;
-    std::size_t* out;
-    bool bytes;
-  } sizes[] = {{"PCAPSCOPE_MAX_SESSIONS", &o.max_sessions, false},
-               {"PCAPSCOPE_REASSEMBLY_MEMORY", &o.reassembly_memory, true},
-               {"PCAPSCOPE_FRAGMENT_MEMORY", &o.fragment_memory, true}};
-  for (const SizeVar& s : sizes) {
-    const char* v = std::getenv(s.name);
-    if (!v) continue;
-    auto r = s.bytes ? env_number(s.name, v, size_suffixes, "a positive number of bytes (suffix K, M or G allowed)")
-                     : env_number(s.name, v, {}, "a positive whole number");
-    if (!r) return r.error();
-    if (!s.bytes && *r != static_cast<double>(static_cast<std::uint64_t>(*r))) {
-      return Error{std::string(s.name) + "=" + v + ": expected a positive whole number"};
-    }
-    *s.out = static_cast<std::size_t>(*r);
-  }
-  return o;
-}
+// session_options_from_env lives with the settings table it reads (config/session_settings.cc).
 
 namespace session {
 
