@@ -69,6 +69,10 @@ struct HttpLogRecord : RecordHeader {
   std::string status_msg;
   std::string request_content_type, response_content_type;  // Content-Type headers as sent
   bool has_request = false, has_response = false;
+  // From "Authorization: Basic" (Zeek's username; its password is never kept,
+  // only that one was sent). Raw bytes as decoded, at most 256.
+  std::string username;
+  bool password_seen = false;
 };
 
 // ssl.log, with JA3/JA3S/JA4 as the common Zeek packages add them.

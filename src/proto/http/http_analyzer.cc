@@ -55,6 +55,8 @@ void HttpAnalyzer::transaction(const Transaction& t) {
   r.response_content_type = t.response_content_type;
   r.has_request = t.has_request;
   r.has_response = t.has_response;
+  r.username = t.username;
+  r.password_seen = t.password_seen;
   ++ctx_.stats.http;
   if (ctx_.out) ctx_.out->on_http(r);
 }

@@ -1,6 +1,9 @@
 #include "proto/http/http_parser.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <utility>
 
@@ -64,6 +67,27 @@ int hex_value(char c) {
 }
 
 }  // namespace
+
+bool parse_basic_auth(std::string_view value, std::string& user, bool& password_seen) {
+  if (value.size() < 6 || !iequals(value.substr(0, 5), "basic") || (value[5] != ' ' && value[5] != '\t')) return false;
+  std::string_view b64 = trim(value.substr(6));
+  // A user name of kMaxUsername bytes and a long password fit in 1 KiB of base64; more is not credentials.
+  if (b64.empty() || b64.size() > 1024) return false;
+  std::string in(b64);
+  while (in.size() % 4 != 0) in += '=';  // some clients leave the padding out
+  std::array<unsigned char, 1024> out{};
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  if (n < 0) return false;
+  // EVP_DecodeBlock counts the bytes the padding stands for as zeros.
+  std::size_t len = static_cast<std::size_t>(n);
+  for (std::size_t i = in.size(); i > 0 && in[i - 1] == '=' && len > 0; --i) --len;
+  const std::string_view decoded(reinterpret_cast<const char*>(out.data()), len);
+  const std::size_t colon = decoded.find(':');
+  user.assign(decoded.substr(0, std::min(colon, kMaxUsername)));
+  password_seen = colon != std::string_view::npos;
+  return true;
+}
 
 HttpParser::HttpParser(bool is_response, MessageFn on_headers, MessageFn on_message, ProblemFn on_problem)
     : is_response_(is_response),
@@ -317,6 +341,11 @@ void HttpParser::handle_header(std::string_view line) {
     msg_.referrer = std::string(value);
   } else if (iequals(name, "content-type")) {
     msg_.content_type = std::string(value);
+  } else if (iequals(name, "authorization") && !is_response_) {
+    if (!parse_basic_auth(value, msg_.username, msg_.password_seen) && value.size() >= 6 &&
+        iequals(value.substr(0, 6), "basic ")) {
+      problem("http_bad_basic_auth");
+    }
   } else if (iequals(name, "content-length")) {
     std::uint64_t len = 0;
     if (parse_length(value, len)) {
@@ -412,6 +441,8 @@ void HttpConversation::request_headers(const Message& m) {
   t.version = m.version;
   t.user_agent = m.user_agent;
   t.request_content_type = m.content_type;
+  t.username = m.username;
+  t.password_seen = m.password_seen;
   t.ts_ns = now_ns_;
   t.frame = now_frame_;
   if (pending_.size() >= kMaxPending) {

@@ -28,6 +28,11 @@ using Bytes = std::span<const std::uint8_t>;
 inline constexpr std::size_t kMaxLine = 8 * 1024;
 inline constexpr std::size_t kMaxHeaders = 100;
 inline constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+inline constexpr std::size_t kMaxUsername = 256;  // bytes of a Basic auth user name kept
+
+// "Basic <base64 of user:password>" (RFC 7617): the user and whether a
+// password part followed. False when VALUE is not Basic or not base64.
+bool parse_basic_auth(std::string_view value, std::string& user, bool& password_seen);
 
 // One request or response, as far as it was seen.
 struct Message {
@@ -36,6 +41,8 @@ struct Message {
   int status_code = 0;               // response status line
   std::string status_msg;
   std::string host, user_agent, referrer, content_type;
+  std::string username;        // Authorization: Basic (decoded, bounded); the password is not kept
+  bool password_seen = false;  // the Basic credentials held a password part (after ':')
   bool chunked = false;
   bool expect_continue = false;
   bool connection_close = false;
@@ -97,6 +104,8 @@ struct Transaction {
   int status_code = 0;
   std::string status_msg;
   std::string request_content_type, response_content_type;
+  std::string username;         // Authorization: Basic user (never the password)
+  bool password_seen = false;
   bool body_gap = false;        // a body (either side) lost bytes to a gap
   bool saw_continue = false;    // a 100 Continue preceded the final response
   bool has_request = false, has_response = false;
