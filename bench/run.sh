@@ -73,6 +73,25 @@ for r in runs:
     print(f"{r['command']}: {n / r['mean'] / 1e6:.2f} M packets/s (mean {r['mean']:.2f} s over {n} packets)")
 PY
 echo
+echo "== analyze next to sessions alone (whole file, same run) =="
+# analyze runs sessions + protocols + every detector and writes the report; its
+# baseline goes to the work directory and --no-learn keeps runs identical.
+export PCAPSCOPE_BASELINE="$work/bench-baseline.sqlite"
+hyperfine --warmup 1 --runs 3 -N --output=pipe \
+  -n "analyze (report)" "$build/pcapscope analyze --no-learn --no-hash $pcap" \
+  -n "analyze --format jsonl" "$build/pcapscope analyze --no-learn --no-hash --format jsonl $pcap" \
+  -n "sessions --format json" "$build/pcapscope sessions --format json $pcap" \
+  --export-json "$work/hyperfine-analyze.json" --export-markdown "$work/hyperfine-analyze.md"
+python3 - "$work/hyperfine-analyze.json" "$npk" <<'PY'
+import json, sys
+runs = json.load(open(sys.argv[1]))["results"]
+n = int(sys.argv[2])
+base = runs[-1]["mean"]
+for r in runs:
+    print(f"{r['command']}: {n / r['mean'] / 1e6:.2f} M packets/s, {r['mean'] / base:.2f}x the time of sessions")
+PY
+unset PCAPSCOPE_BASELINE
+echo
 echo "== Sessions on the whole file: peak memory =="
 /usr/bin/time -f "pcapscope sessions: %e s, max RSS %M KiB for $(stat -c %s "$pcap") bytes" \
   "$build/pcapscope" sessions --format json "$pcap" > /dev/null

@@ -16,6 +16,7 @@ namespace pcapscope::cli {
 
 // Exit codes (ARCHITECTURE.md): 0 ok, 1 alerts with --fail-on-alert, 2 usage or input error.
 inline constexpr int kExitOk = 0;
+inline constexpr int kExitAlerts = 1;
 inline constexpr int kExitUsage = 2;
 
 // Prints "pcapscope: WHAT: WHY" on stderr and exits with status 2.
@@ -40,5 +41,7 @@ void add_fields_command(CLI::App& app, int& exit_code);
 void add_sessions_command(CLI::App& app, int& exit_code);
 void add_follow_command(CLI::App& app, int& exit_code);
 void add_proto_log_commands(CLI::App& app, int& exit_code);  // dns, http, tls, ssh
+void add_analyze_command(CLI::App& app, int& exit_code);
+void add_config_command(CLI::App& app, int& exit_code);
 
 }  // namespace pcapscope::cli

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   add_sessions_command(app, exit_code);
   add_follow_command(app, exit_code);
   add_proto_log_commands(app, exit_code);
+  add_analyze_command(app, exit_code);
+  add_config_command(app, exit_code);
 
   Stdout::init();
   try {

@@ -8,24 +8,28 @@ build's start-up cost from dominating); a batch that misbehaves is re-run
 file by file to name the culprit."""
 import os
 import subprocess
+import tempfile
 import sys
 
 from common import manifest, parallel_map, summary_line
 
 binary, shared = sys.argv[1], sys.argv[2]
 rows = manifest(shared)
-env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
+env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1",
+           # analyze reads a baseline: one that does not exist (--no-learn never creates it), not the user's.
+           PCAPSCOPE_BASELINE=os.path.join(tempfile.gettempdir(), f"pcapscope-sweep-{os.getpid()}", "none.sqlite"))
 # info reads and decodes every packet of each file separately; packets --show
 # --hex reads every field of every layer (several files merge into one
 # timeline); the JSON summary exercises summarize() and the JSON printer;
-# sessions runs the session stage (fragments, TCP state, stream reassembly)
-# and the protocol stage's parsers over every malformed packet of the corpus;
+# analyze runs the session stage (fragments, TCP state, stream reassembly),
+# the protocol stage's parsers and every detector over every malformed packet
+# of the corpus, and writes every record as JSON;
 # the application packet fields get a pass of their own. (The dns/http/tls/ssh
 # commands run the same stages; their writers' escaping of hostile strings is
 # unit-tested under the sanitizers, so a pass each here would only double the
 # sanitizer job's time.)
 COMMANDS = [["info", "--no-hash"], ["packets", "--show", "--hex"], ["packets", "--format", "json"],
-            ["sessions", "--format", "zeek"],
+            ["analyze", "--format", "jsonl", "--no-learn", "--no-hash"],
             ["packets", "--format", "json", "--fields",
              "frame.number,dns.id,dns.qry.name,dns.a,dns.aaaa,dns.resp.ttl,http.request.method,http.host,"
              "http.request.uri,http.response.code,tls.handshake.type,tls.handshake.extensions_server_name,"
