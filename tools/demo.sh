@@ -10,6 +10,18 @@ capture=$demo_dir/demo.pcap
 
 run() { printf '\n$ %s\n' "$*"; "$@"; }
 
+# The main job: a capture of labelled incidents (one for each detector) amid
+# benign traffic, analysed with a fresh baseline so every run reports the same.
+incidents=$demo_dir/incidents.pcap
+"$build/pcapscope-make-incidents" "$incidents" --labels "$demo_dir/incidents.json"
+rm -f "$demo_dir/baseline.sqlite" "$demo_dir/baseline.sqlite-wal" "$demo_dir/baseline.sqlite-shm"
+export PCAPSCOPE_BASELINE=$demo_dir/baseline.sqlite
+run "$bin" analyze "$incidents"
+rm -rf "$demo_dir/case"
+run "$bin" analyze "$incidents" --no-learn --out-dir "$demo_dir/case" --format csv
+run ls "$demo_dir/case"
+
+# The other commands on a small capture.
 "$build/pcapscope-make-demo" "$capture"
 run "$bin" info "$capture"
 run "$bin" packets "$capture" --slice 0:12

@@ -2,9 +2,11 @@
 // Produces checksum-valid Ethernet/IPv4/IPv6/TCP/UDP/ICMP frames.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -184,6 +186,199 @@ inline Frame dns(std::uint16_t id, std::string_view name, const Ip4* answer) {
     append(d, answer->data(), 4);
   }
   return d;
+}
+
+// A DNS message for NAME asking QTYPE (class IN): a recursive query, or with
+// RESPONSE a NOERROR reply carrying one answer of type QTYPE per entry of
+// RDATAS (each answer's name a compression pointer to the question).
+inline Frame dns_message(std::uint16_t id, std::string_view name, std::uint16_t qtype, bool response,
+                         const std::vector<Frame>& rdatas = {}, std::uint32_t ttl = 300) {
+  Frame d;
+  put16(d, id);
+  put16(d, response ? 0x8180 : 0x0100);
+  put16(d, 1);
+  put16(d, static_cast<std::uint16_t>(response ? rdatas.size() : 0));
+  put16(d, 0);
+  put16(d, 0);
+  std::size_t start = 0;
+  while (start < name.size()) {
+    auto dot = name.find('.', start);
+    auto label = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    d.push_back(static_cast<std::uint8_t>(label.size()));
+    d.insert(d.end(), label.begin(), label.end());
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  d.push_back(0);
+  put16(d, qtype);
+  put16(d, 1);
+  if (!response) return d;
+  for (const Frame& rdata : rdatas) {
+    put16(d, 0xc00c);
+    put16(d, qtype);
+    put16(d, 1);
+    put32(d, ttl);
+    put16(d, static_cast<std::uint16_t>(rdata.size()));
+    d.insert(d.end(), rdata.begin(), rdata.end());
+  }
+  return d;
+}
+
+// TXT RDATA (RFC 1035 §3.3.14): TEXT cut into character-strings of at most 255 bytes.
+inline Frame dns_txt_rdata(std::string_view text) {
+  Frame r;
+  do {
+    const std::size_t n = std::min<std::size_t>(text.size(), 255);
+    r.push_back(static_cast<std::uint8_t>(n));
+    r.insert(r.end(), text.begin(), text.begin() + static_cast<std::ptrdiff_t>(n));
+    text.remove_prefix(n);
+  } while (!text.empty());
+  return r;
+}
+
+namespace detail {
+inline void put16s(std::string& s, std::size_t v) {
+  s.push_back(static_cast<char>((v >> 8) & 0xff));
+  s.push_back(static_cast<char>(v & 0xff));
+}
+inline void put32s(std::string& s, std::size_t v) {
+  put16s(s, (v >> 16) & 0xffff);
+  put16s(s, v & 0xffff);
+}
+// A TLS record of TYPE (22 handshake, 20 change_cipher_spec, 23 application_data).
+inline std::string tls_record(std::uint8_t type, std::uint16_t version, std::string_view body) {
+  std::string r(1, static_cast<char>(type));
+  put16s(r, version);
+  put16s(r, body.size());
+  r += body;
+  return r;
+}
+inline std::string tls_handshake(std::uint8_t type, std::string_view body) {
+  std::string h(1, static_cast<char>(type));
+  h.push_back(static_cast<char>((body.size() >> 16) & 0xff));
+  put16s(h, body.size());
+  h += body;
+  return h;
+}
+inline std::string tls_ext(std::uint16_t type, std::string_view body) {
+  std::string e;
+  put16s(e, type);
+  put16s(e, body.size());
+  e += body;
+  return e;
+}
+}  // namespace detail
+
+// A ClientHello record as a current browser sends it for TLS 1.3: GREASE-free
+// suites for 1.3 and 1.2, SNI, groups, point formats, ALPN, signature
+// algorithms, supported_versions, PSK modes and an x25519 key share.
+// RANDOM fills the random, session id and key share (32 bytes each, cycled).
+inline std::string tls_client_hello(std::string_view sni, std::string_view random) {
+  using namespace detail;
+  auto bytes32 = [&](std::size_t salt) {
+    std::string b(32, '\0');
+    for (std::size_t i = 0; i < 32; ++i) b[i] = random.empty() ? '\x5a' : random[(i + salt) % random.size()];
+    return b;
+  };
+  std::string sn;
+  put16s(sn, sni.size() + 3);
+  sn.push_back(0);
+  put16s(sn, sni.size());
+  sn += sni;
+  std::string exts = tls_ext(0, sn);
+  exts += tls_ext(23, "");                                                        // extended_master_secret
+  exts += tls_ext(65281, std::string(1, '\0'));                                   // renegotiation_info
+  exts += tls_ext(10, std::string("\x00\x08\x00\x1d\x00\x17\x00\x18\x00\x19", 10));  // x25519, P-256/384/521
+  exts += tls_ext(11, std::string("\x01\x00", 2));                                // uncompressed points
+  exts += tls_ext(35, "");                                                        // session_ticket
+  exts += tls_ext(16, std::string("\x00\x0c\x02h2\x08http/1.1", 14));            // ALPN
+  exts += tls_ext(13, std::string("\x00\x10\x04\x03\x08\x04\x04\x01\x05\x03\x08\x05\x05\x01\x08\x06\x06\x01", 18));
+  exts += tls_ext(43, std::string("\x04\x03\x04\x03\x03", 5));                    // TLS 1.3, 1.2
+  exts += tls_ext(45, std::string("\x01\x01", 2));                                // psk_dhe_ke
+  std::string ks;
+  put16s(ks, 36);
+  put16s(ks, 0x1d);
+  put16s(ks, 32);
+  ks += bytes32(7);
+  exts += tls_ext(51, ks);
+  std::string body;
+  put16s(body, 0x0303);
+  body += bytes32(0);
+  body.push_back(32);
+  body += bytes32(13);
+  static constexpr std::uint16_t kSuites[] = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c,
+                                              0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c};
+  put16s(body, sizeof kSuites / sizeof kSuites[0] * 2);
+  for (std::uint16_t s : kSuites) put16s(body, s);
+  body += std::string("\x01\x00", 2);  // compression: null
+  put16s(body, exts.size());
+  body += exts;
+  return tls_record(22, 0x0301, tls_handshake(1, body));
+}
+
+// A TLS 1.3 ServerHello record (TLS_AES_128_GCM_SHA256, x25519 key share)
+// echoing SESSION_ID, followed by the middlebox-compatibility
+// ChangeCipherSpec record. RANDOM as for tls_client_hello.
+inline std::string tls_server_hello(std::string_view random, std::string_view session_id) {
+  using namespace detail;
+  std::string exts = tls_ext(43, std::string("\x03\x04", 2));
+  std::string ks;
+  put16s(ks, 0x1d);
+  put16s(ks, 32);
+  for (std::size_t i = 0; i < 32; ++i) ks.push_back(random.empty() ? '\x3c' : random[(i + 5) % random.size()]);
+  exts += tls_ext(51, ks);
+  std::string body;
+  put16s(body, 0x0303);
+  for (std::size_t i = 0; i < 32; ++i) body.push_back(random.empty() ? '\x3c' : random[i % random.size()]);
+  body.push_back(static_cast<char>(session_id.size()));
+  body += session_id;
+  put16s(body, 0x1301);
+  body.push_back(0);
+  put16s(body, exts.size());
+  body += exts;
+  return tls_record(22, 0x0303, tls_handshake(2, body)) + tls_record(20, 0x0303, std::string(1, '\x01'));
+}
+
+// A TLS application_data record carrying BODY (ciphertext stand-in).
+inline std::string tls_app_data(std::string_view body) { return detail::tls_record(23, 0x0303, body); }
+
+// An unencrypted SSH binary packet (RFC 4253 §6) around PAYLOAD, padded to a
+// multiple of 8 with at least 4 bytes of padding.
+inline std::string ssh_packet(std::string_view payload) {
+  std::size_t pad = 8 - ((5 + payload.size()) % 8);
+  if (pad < 4) pad += 8;
+  std::string out;
+  detail::put32s(out, 1 + payload.size() + pad);
+  out.push_back(static_cast<char>(pad));
+  out += payload;
+  out.append(pad, '\0');
+  return out;
+}
+
+// An SSH_MSG_KEXINIT payload (RFC 4253 §7.1) with COOKIE (16 bytes, cycled)
+// and OpenSSH 8.x-style algorithm lists (the same list for both directions;
+// curve25519-sha256 negotiated).
+inline std::string ssh_kexinit(std::string_view cookie, bool server) {
+  std::string p(1, '\x14');
+  for (std::size_t i = 0; i < 16; ++i) p.push_back(cookie.empty() ? '\x01' : cookie[i % cookie.size()]);
+  const std::string_view kex = server ? "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
+                                        "diffie-hellman-group14-sha256,kex-strict-s-v00@openssh.com"
+                                      : "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
+                                        "diffie-hellman-group14-sha256,ext-info-c,kex-strict-c-v00@openssh.com";
+  const std::string_view hostkey = server ? "rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ssh-ed25519"
+                                          : "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
+  const std::string_view cipher = "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,"
+                                  "aes128-gcm@openssh.com,aes256-gcm@openssh.com";
+  const std::string_view mac = "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
+                               "hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512";
+  const std::string_view comp = "none,zlib@openssh.com";
+  for (std::string_view l : {kex, hostkey, cipher, cipher, mac, mac, comp, comp, std::string_view{}, std::string_view{}}) {
+    detail::put32s(p, l.size());
+    p += l;
+  }
+  p.push_back('\0');
+  detail::put32s(p, 0);
+  return p;
 }
 
 // An Ethernet frame as a Packet to hand to CaptureWriter, stamped TS_US
