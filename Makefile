@@ -15,7 +15,7 @@ DEPS := g++ cmake ninja-build pkg-config python3 \
         tshark tcpdump tcpflow zstd gzip hyperfine time \
         clang libclang-rt-14-dev \
         libtomlplusplus-dev libpsl-dev publicsuffix libmaxminddb-dev libsqlite3-dev sqlite3 \
-        libmaxmind-db-writer-perl python3-jsonschema
+        libmaxmind-db-writer-perl
 
 .PHONY: all deps build asan demo test test-unit test-asan bench clean fuzz-build fuzz test-fuzz
 
