@@ -137,7 +137,7 @@ void MemoryObservations::observe(std::string_view kind, std::string_view subject
 std::optional<ObservationSummary> MemoryObservations::item_before(std::string_view kind, std::string_view subject,
                                                                   std::string_view item, std::int64_t before_ns) {
   std::optional<ObservationSummary> out;
-  auto it = rows_.lower_bound(std::make_tuple(kind, subject, item, INT64_MIN));
+  auto it = rows_.lower_bound(Key(std::string(kind), std::string(subject), std::string(item), INT64_MIN));
   for (; it != rows_.end(); ++it) {
     const auto& [k, s, i, d] = it->first;
     if (k != kind || s != subject || i != item) break;
@@ -149,7 +149,7 @@ std::optional<ObservationSummary> MemoryObservations::item_before(std::string_vi
 std::optional<ObservationSummary> MemoryObservations::subject_before(std::string_view kind, std::string_view subject,
                                                                      std::int64_t before_ns) {
   std::optional<ObservationSummary> out;
-  auto it = rows_.lower_bound(std::make_tuple(kind, subject, std::string_view{}, INT64_MIN));
+  auto it = rows_.lower_bound(Key(std::string(kind), std::string(subject), std::string(), INT64_MIN));
   for (; it != rows_.end(); ++it) {
     const auto& [k, s, i, d] = it->first;
     if (k != kind || s != subject) break;
@@ -161,7 +161,7 @@ std::optional<ObservationSummary> MemoryObservations::subject_before(std::string
 std::vector<std::string> MemoryObservations::item_list(std::string_view kind, std::string_view subject,
                                                        std::int64_t before_ns) const {
   std::vector<std::string> out;
-  auto it = rows_.lower_bound(std::make_tuple(kind, subject, std::string_view{}, INT64_MIN));
+  auto it = rows_.lower_bound(Key(std::string(kind), std::string(subject), std::string(), INT64_MIN));
   for (; it != rows_.end(); ++it) {
     const auto& [k, s, i, d] = it->first;
     if (k != kind || s != subject) break;
