@@ -160,23 +160,6 @@ int run(const AnalyzeOptions& opt) {
 
   Timeline tl = open_inputs(inputs);
   std::vector<EvidenceSummary> evidence(tl.file_count());
-  // Hashing runs beside the analysis (see the file comment).
-  std::future<std::vector<std::string>> hashes;
-  if (!opt.no_hash) {
-    hashes = std::async(std::launch::async, [inputs] {
-      std::vector<std::string> out;
-      for (const std::string& in : inputs) {
-        if (in == "-") {
-          out.emplace_back();
-          continue;
-        }
-        auto h = sha256_file(in);
-        out.push_back(h ? *h : std::string());
-      }
-      return out;
-    });
-  }
-
   Packet pkt;
   const bool any = tl.next(pkt);
   const std::int64_t open_ts = any ? pkt.ts_ns : 0;
@@ -207,6 +190,24 @@ int run(const AnalyzeOptions& opt) {
                         baseline.get(), geoip.get(), &tee, &tee);
   ProtocolStage stage(ProtocolOptions{}, &engine, &engine);
   SessionTable table(sopt, &stage);
+
+  // Hashing runs beside the analysis (see the file comment). It starts only once every output is open:
+  // die() on an output error must not exit under a running thread.
+  std::future<std::vector<std::string>> hashes;
+  if (!opt.no_hash) {
+    hashes = std::async(std::launch::async, [inputs] {
+      std::vector<std::string> out;
+      for (const std::string& in : inputs) {
+        if (in == "-") {
+          out.emplace_back();
+          continue;
+        }
+        auto h = sha256_file(in);
+        out.push_back(h ? *h : std::string());
+      }
+      return out;
+    });
+  }
 
   Progress progress("analyze", total_size(inputs));
   std::uint64_t done_bytes = 0;
