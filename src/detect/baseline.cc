@@ -333,6 +333,17 @@ void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
 }
 }  // namespace
 
+// Runs S, a "min(first_ns), max(last_ns), sum(count), count(*)" query, and merges its row into OUT.
+void BaselineStore::step_summary(sqlite3_stmt* s, std::optional<ObservationSummary>& out) {
+  if (sqlite3_step(s) != SQLITE_ROW) {
+    note_error(sqlite3_errmsg(db_));
+  } else if (sqlite3_column_int64(s, 3) > 0) {
+    merge(out, {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+                static_cast<std::uint64_t>(sqlite3_column_int64(s, 2))});
+  }
+  sqlite3_reset(s);
+}
+
 std::optional<ObservationSummary> BaselineStore::item_before(std::string_view kind, std::string_view subject,
                                                              std::string_view item, std::int64_t before_ns) {
   std::optional<ObservationSummary> out = overlay_.item_before(kind, subject, item, before_ns);
@@ -345,14 +356,7 @@ std::optional<ObservationSummary> BaselineStore::item_before(std::string_view ki
   bind_text(s, 2, subject);
   bind_text(s, 3, item);
   sqlite3_bind_int64(s, 4, before_ns);
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    note_error(sqlite3_errmsg(db_));
-  } else if (sqlite3_column_int64(s, 3) > 0) {
-    merge(out, {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
-                static_cast<std::uint64_t>(sqlite3_column_int64(s, 2))});
-  }
-  sqlite3_reset(s);
+  step_summary(s, out);
   return out;
 }
 
@@ -367,14 +371,7 @@ std::optional<ObservationSummary> BaselineStore::subject_before(std::string_view
   bind_text(s, 1, kind);
   bind_text(s, 2, subject);
   sqlite3_bind_int64(s, 3, before_ns);
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    note_error(sqlite3_errmsg(db_));
-  } else if (sqlite3_column_int64(s, 3) > 0) {
-    merge(out, {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
-                static_cast<std::uint64_t>(sqlite3_column_int64(s, 2))});
-  }
-  sqlite3_reset(s);
+  step_summary(s, out);
   return out;
 }
 

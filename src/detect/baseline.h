@@ -152,6 +152,7 @@ class BaselineStore final : public Observations {
   BaselineStore(std::string path, bool learn, sqlite3* db, std::size_t max_overlay_rows);
   sqlite3_stmt* prepare(int slot, const char* sql);
   void note_error(std::string_view what);
+  void step_summary(sqlite3_stmt* s, std::optional<ObservationSummary>& out);
 
   std::string path_;
   bool learn_;

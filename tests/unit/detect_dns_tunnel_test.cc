@@ -92,11 +92,7 @@ std::vector<Q> queries(std::size_t n, double rate, const std::string& domain, F 
   return out;
 }
 
-const AlertField* field(const Alert& a, std::string_view key) {
-  for (const AlertField& f : a.extra)
-    if (f.key == key) return &f;
-  return nullptr;
-}
+using testing::field;
 double num(const Alert& a, std::string_view key) {
   const AlertField* f = field(a, key);
   if (!f) {

@@ -17,12 +17,7 @@ using testing::ip;
 using testing::session;
 using testing::SessionSpec;
 
-const AlertField* field(const Alert& a, std::string_view key) {
-  for (const AlertField& f : a.extra) {
-    if (f.key == key) return &f;
-  }
-  return nullptr;
-}
+using testing::field;
 
 std::int64_t int_field(const Alert& a, std::string_view key) {
   const AlertField* f = field(a, key);

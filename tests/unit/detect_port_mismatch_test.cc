@@ -14,11 +14,7 @@ using testing::SessionSpec;
 
 constexpr std::int64_t kT0 = 1'700'000'000'000'000'000;
 
-const AlertField* field(const Alert& a, std::string_view key) {
-  for (const AlertField& f : a.extra)
-    if (f.key == key) return &f;
-  return nullptr;
-}
+using testing::field;
 std::string text(const Alert& a, std::string_view key) {
   const AlertField* f = field(a, key);
   if (!f) return "<missing>";

@@ -79,12 +79,7 @@ struct Fixture {
   }
 };
 
-const AlertField* field(const Alert& a, std::string_view key) {
-  for (const AlertField& f : a.extra) {
-    if (f.key == key) return &f;
-  }
-  return nullptr;
-}
+using testing::field;
 template <class T>
 T get(const Alert& a, std::string_view key) {
   const AlertField* f = field(a, key);

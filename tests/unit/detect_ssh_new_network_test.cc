@@ -58,12 +58,7 @@ std::string temp_dir() {
   return dir.string();
 }
 
-const AlertField* field(const Alert& a, std::string_view key) {
-  for (const AlertField& f : a.extra) {
-    if (f.key == key) return &f;
-  }
-  return nullptr;
-}
+using testing::field;
 std::string text_field(const Alert& a, std::string_view key) {
   const AlertField* f = field(a, key);
   return f && std::holds_alternative<std::string>(f->value) ? std::get<std::string>(f->value) : "<missing>";

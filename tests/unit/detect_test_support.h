@@ -23,6 +23,14 @@ inline IpAddress ip(std::string_view text) {
   return a ? *a : IpAddress{};
 }
 
+// An alert's detector-specific key, or null.
+inline const AlertField* field(const Alert& a, std::string_view key) {
+  for (const AlertField& f : a.extra) {
+    if (f.key == key) return &f;
+  }
+  return nullptr;
+}
+
 struct Collector : AlertSink {
   std::vector<Alert> alerts;
   void emit(Alert a) override { alerts.push_back(std::move(a)); }
