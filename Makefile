@@ -14,8 +14,8 @@ DEPS := g++ cmake ninja-build pkg-config python3 \
         libgtest-dev libgmock-dev libbenchmark-dev \
         tshark tcpdump tcpflow zstd gzip hyperfine time \
         clang libclang-rt-14-dev \
-        libtomlplusplus-dev libpsl-dev publicsuffix libmaxminddb-dev libsqlite3-dev sqlite3 \
-        libmaxmind-db-writer-perl
+        libtomlplusplus-dev libpsl-dev publicsuffix libmaxminddb-dev libsqlite3-dev sqlite3 libpcap-dev \
+        libmaxmind-db-writer-perl libpcre2-dev
 
 .PHONY: all deps build asan demo test test-unit test-asan bench clean fuzz-build fuzz test-fuzz
 

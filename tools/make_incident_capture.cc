@@ -66,6 +66,7 @@ constexpr Ip4 kWebServer{93, 184, 216, 34};
 constexpr Ip4 kAdmin1{198, 51, 100, 7};
 constexpr Ip4 kAdmin2{198, 51, 100, 8};
 constexpr Ip4 kIntruder{192, 0, 2, 200};
+constexpr Ip4 kNoSniHost{45, 77, 12, 9};  // TLS without SNI (cookbook)
 
 constexpr std::uint16_t kExfilPort = 9001;
 constexpr std::uint16_t kBeaconPort = 7443;
@@ -317,6 +318,21 @@ void benign(Capture& cap) {
   }
 }
 
+// ---- for the query cookbook (docs/queries.md) ----
+
+// Not incidents a detector reports, but what an analyst asks about: a TLS
+// session to a bare address without SNI, and a public name answered with an
+// internal address (DNS rebinding, or a leaked internal zone).
+void cookbook_extras(Capture& cap, std::uint64_t t) {
+  tls_session(cap, kLaptop, Site{"", kNoSniHost}, t);
+  const Ip4 internal_answer = {10, 0, 0, 5};
+  const std::uint16_t port = cap.ephemeral();
+  const std::string_view name = "intranet.rebind-example.net";
+  cap.ip(t + 5 * kMinute, kWorkstation, kResolver, 17, udp(port, 53, dns_message(0x4242, name, 1, false)));
+  cap.ip(t + 5 * kMinute + 12000, kResolver, kWorkstation, 17,
+         udp(53, port, dns_message(0x4242, name, 1, true, {Frame(internal_answer.begin(), internal_answer.end())})));
+}
+
 // ---- the incidents ----
 
 void exfiltration(Capture& cap, std::uint64_t t) {
@@ -523,6 +539,7 @@ int main(int argc, char** argv) {
   ssh_session(cap, kAdmin2, kSshServer, 22, kStart + 3 * kDay + 8 * kHour, true);     // day 3: same /24
   ssh_session(cap, kIntruder, kSshServer, 22, kStart + 4 * kDay + 11 * kHour, true);  // day 4: new /24
   ssh_session(cap, kWorkstation, kOddSsh, 443, kStart + 4 * kDay + 15 * kHour, false);  // day 4
+  cookbook_extras(cap, kStart + 4 * kDay + 17 * kHour);                              // day 4
 
   std::vector<Event>& ev = cap.events();
   std::stable_sort(ev.begin(), ev.end(), [](const Event& a, const Event& b) { return a.ts_us < b.ts_us; });

@@ -280,12 +280,16 @@ inline std::string tls_client_hello(std::string_view sni, std::string_view rando
     for (std::size_t i = 0; i < 32; ++i) b[i] = random.empty() ? '\x5a' : random[(i + salt) % random.size()];
     return b;
   };
-  std::string sn;
-  put16s(sn, sni.size() + 3);
-  sn.push_back(0);
-  put16s(sn, sni.size());
-  sn += sni;
-  std::string exts = tls_ext(0, sn);
+  // An empty SNI leaves the extension out, as a client connecting to a bare address does.
+  std::string exts;
+  if (!sni.empty()) {
+    std::string sn;
+    put16s(sn, sni.size() + 3);
+    sn.push_back(0);
+    put16s(sn, sni.size());
+    sn += sni;
+    exts = tls_ext(0, sn);
+  }
   exts += tls_ext(23, "");                                                        // extended_master_secret
   exts += tls_ext(65281, std::string(1, '\0'));                                   // renegotiation_info
   exts += tls_ext(10, std::string("\x00\x08\x00\x1d\x00\x17\x00\x18\x00\x19", 10));  // x25519, P-256/384/521

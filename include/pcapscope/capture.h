@@ -120,7 +120,25 @@ struct OpenOptions {
   std::int64_t max_timestamp_jump_ns = 366LL * 24 * 3600 * 1000000000LL;
   // Records longer than this are implausible whatever the snaplen says.
   std::uint32_t max_record_len = 256 * 1024;
+  // Capture filter in tcpdump's language, compiled by libpcap ("" = none).
+  // Applied by Timeline only (CaptureReader ignores it): packets the program
+  // rejects are read, numbered and skipped, so frame numbers stay the
+  // evidence's own. Timeline::open fails on a syntax error, or when the
+  // expression cannot be compiled for the link type of a file's first
+  // interface; interfaces met later whose link type it cannot be compiled
+  // for have their packets rejected and counted (bpf_skipped_link_types()).
+  std::string bpf;
 };
+
+// A link type the capture filter could not be compiled for, met after open:
+// its packets were rejected.
+struct BpfSkippedLinkType {
+  std::uint32_t link_type = 0;
+  std::string message;           // libpcap's reason
+  std::uint64_t packets = 0;     // packets of that link type rejected for it
+};
+
+class BpfFilter;
 
 // Reads one capture file. Not thread-safe; one reader per thread.
 class CaptureReader {
@@ -153,8 +171,20 @@ class Timeline {
   // Interfaces of all files, numbered across the timeline.
   const std::vector<Interface>& interfaces() const { return interfaces_; }
 
-  Timeline(Timeline&&) noexcept = default;
-  Timeline& operator=(Timeline&&) noexcept = default;
+  // Packets read so far, whether or not the capture filter passed them (the
+  // last frame number handed out or skipped).
+  std::uint64_t packets_read() const { return frame_; }
+  // Timestamp of frame 1 (0 before it is read), filtered out or not: times
+  // relative to the start of the evidence do not depend on the filter.
+  std::int64_t first_ts_ns() const { return first_ts_ns_; }
+  // The capture filter (OpenOptions::bpf): whether there is one, packets it
+  // rejected so far, and link types met mid-file it could not be compiled for.
+  bool has_bpf() const { return bpf_ != nullptr; }
+  std::uint64_t bpf_rejected() const { return bpf_rejected_; }
+  std::vector<BpfSkippedLinkType> bpf_skipped_link_types() const;
+
+  Timeline(Timeline&&) noexcept;
+  Timeline& operator=(Timeline&&) noexcept;
   ~Timeline();
 
  private:
@@ -165,6 +195,7 @@ class Timeline {
   };
   void advance(std::size_t file);
   std::uint32_t global_interface(std::size_t file, std::uint32_t local);
+  bool next_unfiltered(Packet& out);
 
   std::vector<std::unique_ptr<CaptureReader>> readers_;
   std::vector<Head> heads_;
@@ -177,7 +208,10 @@ class Timeline {
   // not before, so the packet handed out stays valid until then.
   std::size_t pending_ = static_cast<std::size_t>(-1);
   std::uint64_t frame_ = 0;
+  std::int64_t first_ts_ns_ = 0;
   bool started_ = false;
+  std::unique_ptr<BpfFilter> bpf_;  // null without a capture filter
+  std::uint64_t bpf_rejected_ = 0;
 };
 
 // Converts a raw timestamp in resolution R (plus tsoffset) to nanoseconds since the epoch.

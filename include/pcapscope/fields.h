@@ -70,6 +70,10 @@ struct FieldDef {
   // An application field (dns.qry.name ...): not read from a layer's bytes but
   // from DecodedPacket::app, which the protocol stage fills (get is unused).
   bool app = false;
+  // Fields naming either end (ip.addr, tcp.port, eth.addr): the other end's
+  // value. Filters test both (`tcp.port == 80` matches either port); output
+  // columns show the first, as `tshark -E occurrence=f` does.
+  FieldGetter get_peer = nullptr;
 };
 
 // Application field values of one frame (DecodedPacket::app), as the protocol

@@ -5,6 +5,7 @@
 // timestamps go backwards, because only its current head competes.
 #include <algorithm>
 
+#include "capture/bpf_filter.h"
 #include "pcapscope/capture.h"
 
 namespace pcapscope {
@@ -15,9 +16,18 @@ constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 }  // namespace
 
 Timeline::~Timeline() = default;
+Timeline::Timeline(Timeline&&) noexcept = default;
+Timeline& Timeline::operator=(Timeline&&) noexcept = default;
 
 Result<Timeline> Timeline::open(const std::vector<std::string>& paths, const OpenOptions& options) {
   Timeline t;
+  // The expression is checked before any file is touched: a typo is reported
+  // as such even when the input is empty or unreadable.
+  if (!options.bpf.empty()) {
+    auto filter = BpfFilter::create(options.bpf);
+    if (!filter) return Error{"--bpf: " + filter.error().message};
+    t.bpf_ = std::move(filter).value();
+  }
   for (const std::string& path : paths) {
     auto reader = CaptureReader::open(path, options);
     if (!reader) return Error{path + ": " + reader.error().message};
@@ -30,8 +40,20 @@ Result<Timeline> Timeline::open(const std::vector<std::string>& paths, const Ope
   for (std::size_t f = 0; f < t.readers_.size(); ++f) {
     std::size_t n = t.readers_[f]->summary().interfaces.size();
     for (std::size_t i = 0; i < n; ++i) t.global_interface(f, static_cast<std::uint32_t>(i));
+    // A file's first interface is its main link type: an expression that
+    // cannot apply to it is a mistake worth stopping for. Interfaces declared
+    // later get their program when their first packet comes.
+    if (t.bpf_ && n > 0) {
+      const Interface& first = t.readers_[f]->summary().interfaces[0];
+      auto ready = t.bpf_->prepare(first.link_type, first.snaplen);
+      if (!ready) return Error{"--bpf: " + paths[f] + ": " + ready.error().message};
+    }
   }
   return t;
+}
+
+std::vector<BpfSkippedLinkType> Timeline::bpf_skipped_link_types() const {
+  return bpf_ ? bpf_->skipped_link_types() : std::vector<BpfSkippedLinkType>{};
 }
 
 std::uint32_t Timeline::global_interface(std::size_t file, std::uint32_t local) {
@@ -54,6 +76,18 @@ void Timeline::advance(std::size_t file) {
 }
 
 bool Timeline::next(Packet& out) {
+  if (!bpf_) return next_unfiltered(out);
+  // Rejected packets keep the frame number they were given, so the ones
+  // passed are numbered as in the evidence (tshark -Y does the same).
+  while (next_unfiltered(out)) {
+    const std::uint32_t snaplen = out.interface < interfaces_.size() ? interfaces_[out.interface].snaplen : 0;
+    if (bpf_->matches(out, snaplen)) return true;
+    ++bpf_rejected_;
+  }
+  return false;
+}
+
+bool Timeline::next_unfiltered(Packet& out) {
   // Min-heap order: a "greater" comparator puts the smallest (ts, file) on top.
   auto later = [this](std::uint32_t a, std::uint32_t b) {
     const Packet& pa = heads_[a].packet;
@@ -81,6 +115,7 @@ bool Timeline::next(Packet& out) {
   heap_.pop_back();
   out = heads_[f].packet;
   out.frame = ++frame_;
+  if (frame_ == 1) first_ts_ns_ = out.ts_ns;
   pending_ = f;
   return true;
 }

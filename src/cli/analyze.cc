@@ -25,6 +25,8 @@
 
 #include "cli/analyze_outputs.h"
 #include "cli/common.h"
+#include "cli/filter_options.h"
+#include "cli/pipeline.h"
 #include "cli/progress.h"
 #include "cli/selection.h"
 #include "cli/session_options.h"
@@ -54,6 +56,8 @@ struct AnalyzeOptions {
   bool no_learn = false;
   bool no_hash = false;
   bool force = false;
+  std::string bpf;  // capture filter (--bpf)
+  std::string where;  // filter over the alerts (--where)
   ConfigFlags config;
 };
 
@@ -61,8 +65,10 @@ struct AnalyzeOptions {
 // and streamed at once in JSON Lines mode.
 class AlertCollector final : public detect::AlertSink {
  public:
-  explicit AlertCollector(bool stream_json) : stream_json_(stream_json) {}
+  AlertCollector(bool stream_json, const filter::Filter* where) : stream_json_(stream_json), where_(where) {}
   void emit(detect::Alert a) override {
+    // --where narrows every view of the alerts alike: report, JSON Lines, CSV, alerts.jsonl and the exit code.
+    if (where_ && !where_->matches_raw(filter::Subject::kAlert, &a)) return;
     if (stream_json_) {
       line_.clear();
       append_alert_json(line_, a);
@@ -75,6 +81,7 @@ class AlertCollector final : public detect::AlertSink {
 
  private:
   bool stream_json_;
+  const filter::Filter* where_;
   std::string line_;
   std::vector<detect::Alert> alerts_;
 };
@@ -121,15 +128,6 @@ void prepare_out_dir(const AnalyzeOptions& opt, const std::vector<std::string>& 
   }
 }
 
-std::uint64_t total_size(const std::vector<std::string>& inputs) {
-  std::uint64_t total = 0;
-  for (const std::string& in : inputs) {
-    struct stat st {};
-    if (in != "-" && ::stat(in.c_str(), &st) == 0) total += static_cast<std::uint64_t>(st.st_size);
-  }
-  return total;
-}
-
 int run(const AnalyzeOptions& opt) {
   const std::vector<std::string> inputs = resolve_inputs(opt);
   const config::Config config = resolve_config(opt.config);
@@ -140,25 +138,12 @@ int run(const AnalyzeOptions& opt) {
     fail_on = detect::parse_severity(opt.fail_on);
     if (!fail_on) die("--fail-on-alert", fmt::format("\"{}\": expected info, low, medium, high or critical", opt.fail_on));
   }
+  const std::optional<filter::Filter> where = compile_filter_or_die(opt.where, filter::Subject::kAlert);
   if (!opt.out_dir.empty()) prepare_out_dir(opt, inputs);
 
-  // The baseline: opened before reading anything, so a damaged one stops the run at once.
-  std::string baseline_path = config.text("baseline");
-  if (baseline_path.empty()) baseline_path = detect::BaselineStore::default_path();
-  std::unique_ptr<detect::BaselineStore> baseline;
-  if (!baseline_path.empty()) {
-    auto b = detect::BaselineStore::open(baseline_path, !opt.no_learn);
-    if (!b) die("baseline", b.error().message);
-    baseline = std::move(b.value());
-  }
-  std::unique_ptr<detect::GeoIp> geoip;
-  if (!config.text("geoip_db").empty()) {
-    auto g = detect::GeoIp::open(config.text("geoip_db"));
-    if (!g) die("geoip_db", g.error().message);
-    geoip = std::move(g.value());
-  }
+  auto [baseline, geoip] = open_detect_stores(config, !opt.no_learn);
 
-  Timeline tl = open_inputs(inputs);
+  Timeline tl = open_inputs(inputs, opt.bpf);
   std::vector<EvidenceSummary> evidence(tl.file_count());
   Packet pkt;
   const bool any = tl.next(pkt);
@@ -185,7 +170,7 @@ int run(const AnalyzeOptions& opt) {
     tee.add(static_cast<ProtocolObserver*>(logs.get()));
   }
 
-  AlertCollector alerts(jsonl);
+  AlertCollector alerts(jsonl, where ? &*where : nullptr);
   detect::Engine engine(config, config.networks("internal"), config.networks("whitelist"), alerts,
                         baseline.get(), geoip.get(), &tee, &tee);
   ProtocolStage stage(ProtocolOptions{}, &engine, &engine);
@@ -194,20 +179,7 @@ int run(const AnalyzeOptions& opt) {
   // Hashing runs beside the analysis (see the file comment). It starts only once every output is open:
   // die() on an output error must not exit under a running thread.
   std::future<std::vector<std::string>> hashes;
-  if (!opt.no_hash) {
-    hashes = std::async(std::launch::async, [inputs] {
-      std::vector<std::string> out;
-      for (const std::string& in : inputs) {
-        if (in == "-") {
-          out.emplace_back();
-          continue;
-        }
-        auto h = sha256_file(in);
-        out.push_back(h ? *h : std::string());
-      }
-      return out;
-    });
-  }
+  if (!opt.no_hash) hashes = hash_inputs(inputs);
 
   Progress progress("analyze", total_size(inputs));
   std::uint64_t done_bytes = 0;
@@ -343,6 +315,8 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-learn", opt->no_learn, "Read the baseline but do not add this run's observations to it");
   cmd->add_flag("--no-hash", opt->no_hash, "Skip the SHA-256 of the inputs");
   cmd->add_flag("--force", opt->force, "Overwrite files in --out-dir, and allow it to be the evidence's directory");
+  add_bpf_option(*cmd, opt->bpf);
+  add_where_option(*cmd, opt->where, "alert");
   add_config_flags(*cmd, opt->config, {"exfil_ratio", "exfil_min_bytes", "whitelist", "internal", "baseline",
                                        "geoip_db"});
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });

@@ -1,5 +1,6 @@
 #include "cli/common.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -14,19 +15,27 @@ void die(std::string_view what, std::string_view why) {
   std::exit(kExitUsage);
 }
 
-Timeline open_inputs(const std::vector<std::string>& paths) {
+Timeline open_inputs(const std::vector<std::string>& paths, const std::string& bpf) {
   if (paths.empty()) die("input", "no capture file given (use - for stdin)");
   int stdin_uses = 0;
   for (const auto& p : paths) stdin_uses += p == "-";
   if (stdin_uses > 1) die("-", "stdin can be read only once");
-  auto tl = Timeline::open(paths);
+  OpenOptions options;
+  options.bpf = bpf;
+  auto tl = Timeline::open(paths, options);
   if (!tl) {
-    // Timeline errors are already "FILE: why".
+    // Timeline errors are already "FILE: why" (or "--bpf: why").
     std::fflush(stdout);
     fmt::print(stderr, "pcapscope: {}\n", tl.error().message);
     std::exit(kExitUsage);
   }
   return std::move(tl).value();
+}
+
+void add_bpf_option(CLI::App& cmd, std::string& bpf) {
+  cmd.add_option("--bpf", bpf,
+                 "Capture filter in tcpdump's language (e.g. 'tcp port 80'), compiled by libpcap and applied before "
+                 "decoding; frame numbers stay the file's own");
 }
 
 void Stdout::init() {

@@ -23,7 +23,12 @@ inline constexpr int kExitUsage = 2;
 [[noreturn]] void die(std::string_view what, std::string_view why);
 
 // Opens the inputs as one timeline, or dies naming the file that failed.
-Timeline open_inputs(const std::vector<std::string>& paths);
+// BPF: capture filter (--bpf) the timeline applies before anything decodes;
+// a bad expression dies as "pcapscope: --bpf: <libpcap's message>".
+Timeline open_inputs(const std::vector<std::string>& paths, const std::string& bpf = {});
+
+// Adds --bpf EXPRESSION (tcpdump's capture-filter language) to a reading command.
+void add_bpf_option(CLI::App& cmd, std::string& bpf);
 
 // stdout with a large buffer; write() never allocates.
 class Stdout {
@@ -43,5 +48,6 @@ void add_follow_command(CLI::App& app, int& exit_code);
 void add_proto_log_commands(CLI::App& app, int& exit_code);  // dns, http, tls, ssh
 void add_analyze_command(CLI::App& app, int& exit_code);
 void add_config_command(CLI::App& app, int& exit_code);
+void add_sql_command(CLI::App& app, int& exit_code);
 
 }  // namespace pcapscope::cli

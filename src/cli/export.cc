@@ -6,9 +6,13 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "cli/common.h"
+#include "cli/filter_options.h"
+#include "cli/frame_annotator.h"
+#include "cli/session_options.h"
 #include "cli/selection.h"
 #include "core/evidence_file.h"
 #include "pcapscope/writer.h"
@@ -21,8 +25,40 @@ struct ExportOptions {
   std::string slice;
   std::string output;
   std::string format;  // pcap | pcapng | "" (from the extension)
+  std::string bpf;     // capture filter (--bpf)
+  std::string filter;  // display filter (--filter)
+  bool sessions = false;  // with --filter: every packet of a session with a matching packet
   bool force = false;
+  ConfigFlags config;  // the session stage's settings, for uids and application fields
 };
+
+// The uids of the sessions holding a packet that matches FLT, and the frames
+// of matching packets that belong to no session (ARP, non-IP).
+struct MatchedSessions {
+  std::unordered_set<std::string> uids;
+  std::unordered_set<std::uint64_t> frames;
+};
+
+MatchedSessions find_matching_sessions(const ExportOptions& opt, const std::optional<Slice>& slice,
+                                       const filter::Filter& flt, const SessionOptions& so) {
+  MatchedSessions m;
+  FrameAnnotator annotator(so, true, flt.needs_app_fields());
+  PacketVisitor every = [&](const Packet& pkt, const SelectionContext& sctx) { annotator.observe(pkt, sctx.selected); };
+  DecodedPacket dec;
+  for_each_selected(opt.files, slice, [&](const Packet& pkt, const SelectionContext&) {
+    decode(pkt, dec);
+    annotator.attach(pkt, dec);
+    if (flt.matches(dec)) {
+      if (dec.session_uid.empty()) {
+        m.frames.insert(pkt.frame);
+      } else {
+        m.uids.emplace(dec.session_uid);
+      }
+    }
+    annotator.release(pkt);
+  }, &every, opt.bpf);
+  return m;
+}
 
 int run(const ExportOptions& opt) {
   if (opt.output == "-") die("-o", "writing a capture to stdout is not supported; name a file");
@@ -35,10 +71,36 @@ int run(const ExportOptions& opt) {
                     : opt.format == "pcapng" ? WriteFormat::kPcapng
                                              : WriteFormat::kPcap;
   auto slice = parse_slice_option(opt.slice);
+  const SessionOptions so = resolve_session_options(opt.config);
+  const std::optional<filter::Filter> flt = compile_filter_or_die(opt.filter, filter::Subject::kPacket);
+  if (opt.sessions && !flt) die("--sessions", "needs --filter: the sessions to carve are those with a matching packet");
+  if (opt.sessions) {
+    for (const auto& in : opt.files)
+      if (in == "-") die("--sessions", "reads the input twice (a session's first packets precede the match), which stdin cannot give");
+  }
+
+  // --sessions: a first pass finds the sessions, the second carves their packets (uids are deterministic,
+  // so both passes give every packet the same uid).
+  std::optional<MatchedSessions> matched;
+  if (opt.sessions) matched = find_matching_sessions(opt, slice, *flt, so);
+  const bool want_uid = matched.has_value() || (flt && flt->needs_uid());
+  const bool want_app = !matched && flt && flt->needs_app_fields();
+  FrameAnnotator annotator(so, want_uid, want_app);
+  PacketVisitor every = [&](const Packet& pkt, const SelectionContext& sctx) { annotator.observe(pkt, sctx.selected); };
+  DecodedPacket dec;
 
   std::unique_ptr<CaptureWriter> writer;
   std::uint64_t written = 0;
   Timeline tl = for_each_selected(opt.files, slice, [&](const Packet& pkt, const SelectionContext& ctx) {
+    if (flt) {
+      decode(pkt, dec);
+      annotator.attach(pkt, dec);
+      const bool keep = matched ? (dec.session_uid.empty() ? matched->frames.count(pkt.frame) > 0
+                                                            : matched->uids.count(std::string(dec.session_uid)) > 0)
+                                : flt->matches(dec);
+      annotator.release(pkt);
+      if (!keep) return;
+    }
     if (!writer) {
       // Interfaces of pcapng inputs can appear mid-file, so the writer is
       // created when the first packet is known and sees every interface then.
@@ -49,7 +111,7 @@ int run(const ExportOptions& opt) {
     auto r = writer->write(pkt);
     if (!r) die(opt.output, r.error().message);
     ++written;
-  });
+  }, annotator.active() ? &every : nullptr, opt.bpf);
   if (!writer) {
     auto w = CaptureWriter::create(opt.output, fmt, tl.interfaces(), opt.force);
     if (!w) die(opt.output, w.error().message);
@@ -72,6 +134,12 @@ void add_export_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", opt->output, "Output file; .pcapng/.ntar writes pcapng, anything else pcap")->required();
   cmd->add_option("--out-format", opt->format, "Force the output format")->check(CLI::IsMember({"pcap", "pcapng"}));
   cmd->add_flag("--force", opt->force, "Replace OUTPUT if it exists (never an input)");
+  add_bpf_option(*cmd, opt->bpf);
+  cmd->add_option("--filter,-Y", opt->filter,
+                  "Display filter (Wireshark syntax): carve only matching packets (docs/filters.md)");
+  cmd->add_flag("--sessions", opt->sessions,
+                "With --filter: carve every packet of each session that has a matching packet");
+  add_config_flags(*cmd, opt->config);
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }
 

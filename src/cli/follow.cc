@@ -41,6 +41,7 @@ struct FollowOptions {
   std::string side = "both";
   bool ascii = false, hex = false, raw = false;
   std::string out_dir;
+  std::string bpf;  // capture filter (--bpf)
   ConfigFlags flags;
 };
 
@@ -291,7 +292,7 @@ int run(const FollowOptions& opt) {
   const int selectors = !opt.uid.empty() + opt.index.has_value() + !opt.tuple.empty();
   if (selectors != 1) die("follow", "name exactly one session: --uid, --index or --tuple");
   SessionOptions sopt = resolve_session_options(opt.flags);
-  Timeline tl = open_inputs(opt.files);
+  Timeline tl = open_inputs(opt.files, opt.bpf);
   Follower follower(opt);
   SessionTable table(sopt, &follower);
   Packet pkt;
@@ -323,6 +324,7 @@ void add_follow_command(CLI::App& app, int& exit_code) {
   a->excludes(h)->excludes(r);
   h->excludes(r);
   cmd->add_option("-o,--out-dir", opt->out_dir, "With --raw: write each direction to a file here, named as tcpflow does");
+  add_bpf_option(*cmd, opt->bpf);
   add_session_flags(*cmd, opt->flags);
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }

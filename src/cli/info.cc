@@ -4,6 +4,10 @@
 // custody (SHA-256 of the file as stored) and for trusting the rest of the
 // analysis (damaged regions recovered, records accepted with odd headers,
 // decode anomalies by name).
+//
+// --bpf does not narrow the report: integrity is a property of the whole
+// file, so every count stays the file's; the filter only adds how many
+// packets it matches (and, per link type, why it could not be applied).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -16,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/bpf_filter.h"
 #include "cli/common.h"
 #include "core/evidence_file.h"
 #include "core/time_format.h"
@@ -30,6 +35,7 @@ struct InfoOptions {
   std::string format = "text";
   bool no_hash = false;
   bool no_decode = false;
+  std::string bpf;
 };
 
 struct FileReport {
@@ -47,6 +53,9 @@ struct FileReport {
   // Decode anomalies counted by id on the packet path; named only for output.
   std::array<std::uint64_t, static_cast<std::size_t>(Anomaly::kCount)> anomaly_counts{};
   std::map<std::string, std::uint64_t> record_anomalies;
+  std::uint64_t bpf_matched = 0;
+  std::vector<BpfSkippedLinkType> bpf_skipped;  // link types --bpf could not be compiled for
+
 
   bool has_packets() const { return packets > 0; }
 };
@@ -72,6 +81,13 @@ Result<FileReport> inspect(const std::string& path, const InfoOptions& opt) {
   FileReport r;
   auto reader = CaptureReader::open(path);
   if (!reader) return reader.error();
+  // A fresh filter per file: its skipped link types are this file's.
+  std::unique_ptr<BpfFilter> bpf;
+  if (!opt.bpf.empty()) {
+    auto f = BpfFilter::create(opt.bpf);
+    if (!f) return Error{"--bpf: " + f.error().message};
+    bpf = std::move(f).value();
+  }
   if (!opt.no_hash && path != "-") {
     auto h = sha256_file(path);
     if (!h) return h.error();
@@ -91,12 +107,17 @@ Result<FileReport> inspect(const std::string& path, const InfoOptions& opt) {
     if (pkt.data.size() < pkt.orig_len) ++r.truncated_by_snaplen;
     count_link_type(r, pkt.link_type);
     if (pkt.record_flags) count_record_flags(r, pkt.record_flags);
+    if (bpf) {
+      const auto& itfs = (*reader)->summary().interfaces;
+      r.bpf_matched += bpf->matches(pkt, pkt.interface < itfs.size() ? itfs[pkt.interface].snaplen : 0);
+    }
     if (!opt.no_decode) {
       decode(pkt, dec);
       for (unsigned i = 0; i < dec.anomaly_count; ++i) ++r.anomaly_counts[static_cast<std::size_t>(dec.anomalies[i])];
     }
   }
   r.summary = (*reader)->summary();
+  if (bpf) r.bpf_skipped = bpf->skipped_link_types();
   return r;
 }
 
@@ -130,7 +151,7 @@ std::string resolution_name(TsResolution res) {
   }
 }
 
-nlohmann::json to_json(const FileReport& r) {
+nlohmann::json to_json(const FileReport& r, const InfoOptions& opt) {
   using nlohmann::json;
   json j;
   j["file"] = r.summary.path;
@@ -179,10 +200,16 @@ nlohmann::json to_json(const FileReport& r) {
   j["skipped_blocks"] = r.summary.skipped_blocks;
   j["record_anomalies"] = r.record_anomalies;
   j["anomalies"] = anomalies_by_name(r);
+  if (!opt.bpf.empty()) {
+    json skipped = json::array();
+    for (const auto& k : r.bpf_skipped)
+      skipped.push_back({{"link_type", k.link_type}, {"message", k.message}, {"packets", k.packets}});
+    j["bpf"] = {{"expression", opt.bpf}, {"matched", r.bpf_matched}, {"skipped_link_types", skipped}};
+  }
   return j;
 }
 
-void print_text(const FileReport& r) {
+void print_text(const FileReport& r, const InfoOptions& opt) {
   std::string out;
   auto line = [&](std::string_view k, const std::string& v) { fmt::format_to(std::back_inserter(out), "{:<24}{}\n", k, v); };
   const auto& s = r.summary;
@@ -225,11 +252,22 @@ void print_text(const FileReport& r) {
     first = false;
   }
   if (first) line("Decode anomalies:", "none");
+  if (!opt.bpf.empty()) {
+    line("Matched --bpf:", fmt::format("{} of {} packets", r.bpf_matched, r.packets));
+    for (const auto& k : r.bpf_skipped)
+      line("", fmt::format("link type {} ({}): {}; its {} packets not matched", k.link_type, link_type_name(k.link_type),
+                           k.message, k.packets));
+  }
   Stdout::write(out);
 }
 
 int run(const InfoOptions& opt) {
   if (std::count(opt.files.begin(), opt.files.end(), "-") > 1) die("-", "stdin can be read only once");
+  // A bad expression is the user's mistake, not a file's: one line before any report.
+  if (!opt.bpf.empty()) {
+    auto f = BpfFilter::create(opt.bpf);
+    if (!f) die("--bpf", f.error().message);
+  }
   bool first = true;
   int status = kExitOk;
   // One unreadable file must not hide the report on the others: each is
@@ -252,11 +290,11 @@ int run(const InfoOptions& opt) {
     if (opt.format == "json") {
       // Interface names and the like come from the evidence: invalid UTF-8 is
       // replaced, not allowed to abort the report.
-      Stdout::write(to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      Stdout::write(to_json(r, opt).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       Stdout::write("\n");
     } else {
       if (!first) Stdout::write("\n");
-      print_text(r);
+      print_text(r, opt);
     }
     first = false;
   }
@@ -273,6 +311,9 @@ void add_info_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"text", "json"}));
   cmd->add_flag("--no-hash", opt->no_hash, "Skip the SHA-256 of each file");
   cmd->add_flag("--no-decode", opt->no_decode, "Skip decoding (no decode anomaly counts)");
+  add_bpf_option(*cmd, opt->bpf);
+  cmd->get_option("--bpf")->description(
+      "Also count the packets this capture filter (tcpdump's language) matches; every other count stays the whole file's");
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }
 

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   add_proto_log_commands(app, exit_code);
   add_analyze_command(app, exit_code);
   add_config_command(app, exit_code);
+  add_sql_command(app, exit_code);
 
   Stdout::init();
   try {

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "cli/common.h"
+#include "cli/filter_options.h"
+#include "cli/frame_annotator.h"
 #include "cli/selection.h"
 #include "cli/session_options.h"
 #include "pcapscope/session.h"
@@ -30,6 +32,8 @@ struct PacketsOptions {
   std::string slice;
   std::string fields;
   std::string format = "text";
+  std::string filter;  // display filter (--filter)
+  std::string bpf;     // capture filter (--bpf), applied before decoding
   bool show = false;
   bool hex = false;
   ConfigFlags config;  // the session stage's settings, for uid and application fields
@@ -80,6 +84,7 @@ int run(const PacketsOptions& opt) {
   po.hex = opt.hex;
   if (po.format == OutputFormat::kCsv && (po.show || po.hex)) die("--format csv", "--show and --hex need text or json");
   auto slice = parse_slice_option(opt.slice);
+  const std::optional<filter::Filter> flt = compile_filter_or_die(opt.filter, filter::Subject::kPacket);
 
   auto printer = make_printer(po);
   std::string out;
@@ -88,72 +93,27 @@ int run(const PacketsOptions& opt) {
   DecodedPacket dec;
   PacketContext pctx;
 
-  // The uid field needs the session stage over every packet up to the last
-  // one listed, selected or not (a session starts where it starts); the
-  // application fields (dns.qry.name ...) need the protocol stage over
-  // reassembled streams as well, and land on the frame that completed their
-  // message, as tshark shows them.
-  const bool want_uid = po.show || std::any_of(po.fields.begin(), po.fields.end(),
-                                               [](const FieldDef* f) { return f->name == "uid"; });
-  const bool want_app =
-      std::any_of(po.fields.begin(), po.fields.end(), [](const FieldDef* f) { return f->app; });
-  const bool track = want_uid || want_app;
-  std::unique_ptr<SessionTable> sessions;
-  std::unique_ptr<ProtocolStage> stage;
-  // What the stages found for the selected packets read so far and not yet
-  // printed: one at a time for forward slices, the whole selection for
-  // reversed ones (which keep copies of those packets anyway).
-  struct Found {
-    std::array<char, 20> uid{};
-    AppFieldValues app;
-  };
-  std::unordered_map<std::uint64_t, Found> found;
-  bool current_selected = false;
-  std::uint64_t current_frame = 0;
-  struct FrameFieldSink final : ProtocolObserver {
-    std::function<void(std::uint64_t, const FieldDef&, const FieldValue&)> fn;
-    void on_frame_field(std::uint64_t frame, const FieldDef& f, const FieldValue& v) override { fn(frame, f, v); }
-  } field_sink;
-  field_sink.fn = [&](std::uint64_t frame, const FieldDef& f, const FieldValue& v) {
-    // Fields belong to the packet being processed; a message completed by a
-    // later packet of the session reports that packet's frame.
-    if (current_selected && frame == current_frame) found[frame].app.add(f, v);
-  };
-  DecodedPacket tracked;
-  PacketVisitor every = [&](const Packet& pkt, const SelectionContext& sctx) {
-    decode(pkt, tracked);
-    current_selected = sctx.selected;
-    current_frame = pkt.frame;
-    const SessionRecord* r = sessions->process(tracked);
-    if (r && sctx.selected && want_uid) found[pkt.frame].uid = r->uid;
-  };
-  if (track) {
-    SessionOptions so = session_opt;
-    so.reassemble = want_app;  // uids alone need the flow table only
-    if (want_app) {
-      ProtocolOptions popt;
-      popt.frame_fields = true;
-      stage = std::make_unique<ProtocolStage>(popt, &field_sink);
-    }
-    sessions = std::make_unique<SessionTable>(so, stage.get());
-  }
+  const bool want_uid = po.show || (flt && flt->needs_uid()) ||
+                        std::any_of(po.fields.begin(), po.fields.end(), [](const FieldDef* f) { return f->name == "uid"; });
+  const bool want_app = (flt && flt->needs_app_fields()) ||
+                        std::any_of(po.fields.begin(), po.fields.end(), [](const FieldDef* f) { return f->app; });
+  FrameAnnotator annotator(session_opt, want_uid, want_app);
+  PacketVisitor every = [&](const Packet& pkt, const SelectionContext& sctx) { annotator.observe(pkt, sctx.selected); };
 
   Timeline tl = for_each_selected(
       opt.files, slice,
       [&](const Packet& pkt, const SelectionContext& sctx) {
         pctx.first_ts_ns = sctx.first_ts_ns;
         decode(pkt, dec);
-        auto it = track ? found.find(pkt.frame) : found.end();
-        if (it != found.end()) {
-          if (it->second.uid[0] != '\0') dec.session_uid = it->second.uid.data();
-          if (!it->second.app.empty()) dec.app = &it->second.app;
+        annotator.attach(pkt, dec);
+        if (!flt || flt->matches(dec)) {
+          out.clear();
+          printer->print(dec, pctx, out);
+          Stdout::write(out);
         }
-        out.clear();
-        printer->print(dec, pctx, out);
-        Stdout::write(out);
-        if (it != found.end()) found.erase(it);
+        annotator.release(pkt);
       },
-      track ? &every : nullptr);
+      annotator.active() ? &every : nullptr, opt.bpf);
   Stdout::flush();
   report_damage(tl);
   return kExitOk;
@@ -171,8 +131,12 @@ void add_packets_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--fields", opt->fields, "Comma-separated field names (Wireshark's), e.g. frame.number,ip.src,tcp.dstport");
   cmd->add_option("--format", opt->format, "text (default), json (JSON Lines, one object per packet) or csv")
       ->check(CLI::IsMember({"text", "json", "jsonl", "csv"}));
+  cmd->add_option("--filter,-Y", opt->filter,
+                  "Display filter (Wireshark syntax): list only matching packets, e.g. 'tcp.flags.syn == 1 && "
+                  "ip.dst == 10.0.0.0/8' (docs/filters.md)");
   cmd->add_flag("--show", opt->show, "Show every layer with every field of its table");
   cmd->add_flag("--hex", opt->hex, "Add a hex dump of the captured bytes");
+  add_bpf_option(*cmd, opt->bpf);
   add_config_flags(*cmd, opt->config);
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }

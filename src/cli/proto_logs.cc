@@ -17,6 +17,7 @@
 
 #include "cli/common.h"
 #include "cli/selection.h"
+#include "cli/filter_options.h"
 #include "cli/session_options.h"
 #include "output/proto_writer.h"
 #include "pcapscope/decode.h"
@@ -29,8 +30,20 @@ namespace {
 struct ProtoLogOptions {
   std::vector<std::string> files;
   std::string format = "text";
+  std::string where;
+  std::string bpf;  // capture filter (--bpf)
   ConfigFlags flags;
 };
+
+filter::Subject subject_of(ProtoLog log) {
+  switch (log) {
+    case ProtoLog::kDns: return filter::Subject::kDns;
+    case ProtoLog::kHttp: return filter::Subject::kHttp;
+    case ProtoLog::kSsl: return filter::Subject::kSsl;
+    case ProtoLog::kSsh: break;
+  }
+  return filter::Subject::kSsh;
+}
 
 using Counts = std::map<std::string, std::uint64_t, std::less<>>;
 
@@ -49,7 +62,7 @@ std::string joined(const Counts& counts) {
 // Writes the records of the command's log as they come; the writer ignores the others.
 class RecordSink final : public ProtocolObserver {
  public:
-  explicit RecordSink(ProtoWriter& writer) : writer_(writer) {}
+  RecordSink(ProtoWriter& writer, const filter::Filter* where) : writer_(writer), where_(where) {}
   void on_dns(const DnsLogRecord& r) override { emit(r); }
   void on_http(const HttpLogRecord& r) override { emit(r); }
   void on_ssl(const SslLogRecord& r) override { emit(r); }
@@ -60,11 +73,15 @@ class RecordSink final : public ProtocolObserver {
  private:
   template <class R>
   void emit(const R& r) {
+    // A filter is compiled for this command's record type; records of other types never match it and
+    // the writer would drop them anyway.
+    if (where_ && !where_->matches(r)) return;
     buf_.clear();
     writer_.write(r, buf_);
     Stdout::write(buf_);
   }
   ProtoWriter& writer_;
+  const filter::Filter* where_;
   std::string buf_;
   Counts problems_;  // by name, reported at the end
 };
@@ -82,7 +99,7 @@ class AnomalySink final : public SessionObserver {
 
 int run(std::string_view command, ProtoLog log, const ProtoLogOptions& opt) {
   const SessionOptions sopt = resolve_session_options(opt.flags);
-  Timeline tl = open_inputs(opt.files);
+  Timeline tl = open_inputs(opt.files, opt.bpf);
   Packet pkt;
   const bool any = tl.next(pkt);
   ProtoWriterOptions wopt;
@@ -90,7 +107,8 @@ int run(std::string_view command, ProtoLog log, const ProtoLogOptions& opt) {
   // Zeek's #open line carries the first packet's time, so output is reproducible.
   if (any) wopt.open_ts_ns = pkt.ts_ns;
   auto writer = make_proto_writer(log, wopt);
-  RecordSink records(*writer);
+  const std::optional<filter::Filter> where = compile_filter_or_die(opt.where, subject_of(log));
+  RecordSink records(*writer, where ? &*where : nullptr);
   AnomalySink anomalies;
   ProtocolStage stage(ProtocolOptions{}, &records, &anomalies);
   SessionTable table(sopt, &stage);
@@ -124,6 +142,8 @@ void add_command(CLI::App& app, int& exit_code, const char* name, ProtoLog log, 
   cmd->add_option("files", opt->files, "Capture files, merged into one timeline by time (- for stdin)")->required();
   cmd->add_option("--format", opt->format, "Output format: text, json (JSON Lines), csv or zeek (Zeek TSV log)")
       ->check(CLI::IsMember({"text", "json", "jsonl", "csv", "zeek"}));
+  add_where_option(*cmd, opt->where, name);
+  add_bpf_option(*cmd, opt->bpf);
   add_session_flags(*cmd, opt->flags);
   cmd->callback([opt, &exit_code, name, log] { exit_code = run(name, log, *opt); });
 }

@@ -14,12 +14,12 @@ std::optional<Slice> parse_slice_option(const std::string& text) {
 }
 
 Timeline for_each_selected(const std::vector<std::string>& paths, const std::optional<Slice>& slice,
-                           const PacketVisitor& visit, const PacketVisitor* every) {
+                           const PacketVisitor& visit, const PacketVisitor* every, const std::string& bpf) {
   SliceRange range;
   if (slice && slice->needs_count()) {
     for (const auto& p : paths)
       if (p == "-") die("--slice", "negative indices or steps need the packet count first, which stdin cannot give twice");
-    Timeline counter = open_inputs(paths);
+    Timeline counter = open_inputs(paths, bpf);
     Packet pkt;
     std::int64_t n = 0;
     while (counter.next(pkt)) ++n;
@@ -28,7 +28,7 @@ Timeline for_each_selected(const std::vector<std::string>& paths, const std::opt
     range = slice ? resolve_streaming(*slice) : resolve_streaming(Slice{});
   }
 
-  Timeline tl = open_inputs(paths);
+  Timeline tl = open_inputs(paths, bpf);
   SelectionContext ctx;
   ctx.timeline = &tl;
   Packet pkt;
@@ -36,7 +36,7 @@ Timeline for_each_selected(const std::vector<std::string>& paths, const std::opt
 
   if (range.step > 0) {
     for (; tl.next(pkt); ++index) {
-      if (index == 0) ctx.first_ts_ns = pkt.ts_ns;
+      if (index == 0) ctx.first_ts_ns = tl.first_ts_ns();
       if (index >= range.stop) break;
       ctx.selected = range.contains(index);
       if (every) (*every)(pkt, ctx);
@@ -52,7 +52,7 @@ Timeline for_each_selected(const std::vector<std::string>& paths, const std::opt
   };
   std::vector<Kept> kept;
   for (; tl.next(pkt); ++index) {
-    if (index == 0) ctx.first_ts_ns = pkt.ts_ns;
+    if (index == 0) ctx.first_ts_ns = tl.first_ts_ns();
     if (index > range.start) break;
     ctx.selected = range.contains(index);
     if (every) (*every)(pkt, ctx);
@@ -81,6 +81,12 @@ void report_damage(const Timeline& tl) {
       fmt::print(stderr, "pcapscope: {}: {} more damaged regions skipped ('pcapscope info' lists them all)\n", s.path,
                  s.damaged.size() - kShown);
   }
+  if (!tl.has_bpf()) return;
+  for (const auto& skipped : tl.bpf_skipped_link_types())
+    fmt::print(stderr, "pcapscope: --bpf: link type {} ({}): {}; its {} packets were rejected\n", skipped.link_type,
+               link_type_name(skipped.link_type), skipped.message, skipped.packets);
+  const std::uint64_t read = tl.packets_read();
+  fmt::print(stderr, "pcapscope: --bpf: {} of {} packets read matched\n", read - tl.bpf_rejected(), read);
 }
 
 }  // namespace pcapscope::cli

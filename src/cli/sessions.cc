@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cli/common.h"
+#include "cli/filter_options.h"
 #include "cli/selection.h"
 #include "cli/session_options.h"
 #include "core/edit_distance.h"
@@ -40,18 +41,21 @@ struct SessionsOptions {
   bool desc = false;
   std::optional<std::uint64_t> limit;
   bool no_protocols = false;
+  std::string where;
+  std::string bpf;  // capture filter (--bpf)
   ConfigFlags flags;
 };
 
 class RecordSink final : public SessionObserver {
  public:
-  RecordSink(const SessionsOptions& opt, SessionWriter& writer) : opt_(opt), writer_(writer) {
+  RecordSink(const SessionsOptions& opt, SessionWriter& writer, const filter::Filter* where)
+      : opt_(opt), writer_(writer), where_(where) {
     if (!opt.sort.empty()) less_ = session_sort(opt.sort);
   }
 
   void on_session_end(const SessionRecord& rec) override {
     if (less_) {
-      all_.push_back(rec);
+      if (!where_ || where_->matches(rec)) all_.push_back(rec);
       return;
     }
     if (rec.index < base_) {  // a straggler whose place was given up (see drain_over_cap)
@@ -104,6 +108,7 @@ class RecordSink final : public SessionObserver {
 
  private:
   void emit(const SessionRecord& r) {
+    if (where_ && !less_ && !where_->matches(r)) return;
     if (opt_.limit && emitted_ >= *opt_.limit) return;
     ++emitted_;
     buf_.clear();
@@ -113,6 +118,7 @@ class RecordSink final : public SessionObserver {
 
   const SessionsOptions& opt_;
   SessionWriter& writer_;
+  const filter::Filter* where_;
   SessionLess less_;
   std::vector<SessionRecord> all_;
   static constexpr std::size_t kMaxPending = 1'000'000;  // ~300 MB of records at most
@@ -135,7 +141,7 @@ int run(const SessionsOptions& opt) {
     die("--sort", why);
   }
   const SessionOptions sopt = resolve_session_options(opt.flags);
-  Timeline tl = open_inputs(opt.files);
+  Timeline tl = open_inputs(opt.files, opt.bpf);
   Packet pkt;
   const bool any = tl.next(pkt);
   SessionWriterOptions wopt;
@@ -143,7 +149,8 @@ int run(const SessionsOptions& opt) {
   // Zeek's #open line carries the first packet's time, so output is reproducible.
   if (any) wopt.open_ts_ns = pkt.ts_ns;
   auto writer = make_session_writer(wopt);
-  RecordSink sink(opt, *writer);
+  const std::optional<filter::Filter> where = compile_filter_or_die(opt.where, filter::Subject::kConn);
+  RecordSink sink(opt, *writer, where ? &*where : nullptr);
   // The protocol stage fills `service` and marks port mismatches; without it
   // (--no-protocols) sessions are the flow table alone, for speed.
   ProtocolStage stage(ProtocolOptions{}, nullptr, &sink);
@@ -185,8 +192,10 @@ void add_sessions_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--sort", opt->sort, "Sort by this field (ascending; see --desc), e.g. orig_bytes, duration, ts");
   cmd->add_flag("--desc", opt->desc, "With --sort: largest first");
   cmd->add_option("--limit", opt->limit, "Print at most N records");
+  add_where_option(*cmd, opt->where, "session (conn)");
   cmd->add_flag("--no-protocols", opt->no_protocols,
                 "Skip the protocol stage: no service identification (faster; service stays unset)");
+  add_bpf_option(*cmd, opt->bpf);
   add_session_flags(*cmd, opt->flags);
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }

@@ -99,7 +99,8 @@ constexpr FieldDef kEthernetFields[] = {
     {"eth.src", FieldType::kMac, Proto::kEthernet, get_mac<6>, "Source"},
     {"eth.addr", FieldType::kMac, Proto::kEthernet,
      [](const DecodedPacket& p, const Layer& l) { return eth_addr(p, l, 0); },
-     "Address (first occurrence: destination)"},
+     "Address (first occurrence: destination)", false, 0, false,
+     [](const DecodedPacket& p, const Layer& l) { return eth_addr(p, l, 6); }},
     {"eth.type", FieldType::kUInt, Proto::kEthernet, eth_type, "Type", true, 4},
     {"eth.len", FieldType::kUInt, Proto::kEthernet, eth_len, "Length"},
 };

@@ -168,6 +168,8 @@ constexpr FieldDef kIpv4Fields[] = {
      "Header checksum status (0 good, 1 bad, 2 unverified)"},
     {"ip.src", FieldType::kIpv4, Proto::kIpv4, ip_addr<12>, "Source Address"},
     {"ip.dst", FieldType::kIpv4, Proto::kIpv4, ip_addr<16>, "Destination Address"},
+    {"ip.addr", FieldType::kIpv4, Proto::kIpv4, ip_addr<12>, "Source or Destination Address (first: source)", false, 0, false,
+     ip_addr<16>},
 };
 
 }  // namespace

@@ -111,6 +111,8 @@ constexpr FieldDef kIpv6Fields[] = {
     {"ipv6.hlim", FieldType::kUInt, Proto::kIpv6, get_u8<7>, "Hop Limit"},
     {"ipv6.src", FieldType::kIpv6, Proto::kIpv6, get_ipv6<8>, "Source Address"},
     {"ipv6.dst", FieldType::kIpv6, Proto::kIpv6, get_ipv6<24>, "Destination Address"},
+    {"ipv6.addr", FieldType::kIpv6, Proto::kIpv6, get_ipv6<8>, "Source or Destination Address (first: source)", false, 0,
+     false, get_ipv6<24>},
 };
 
 constexpr FieldDef kIpv6ExtFields[] = {

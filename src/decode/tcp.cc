@@ -166,7 +166,7 @@ FieldValue tcp_len(const DecodedPacket& p, const Layer& l) {
 constexpr FieldDef kTcpFields[] = {
     {"tcp.srcport", FieldType::kUInt, Proto::kTcp, get_be16<0>, "Source Port"},
     {"tcp.dstport", FieldType::kUInt, Proto::kTcp, get_be16<2>, "Destination Port"},
-    {"tcp.port", FieldType::kUInt, Proto::kTcp, get_be16<0>, "Source or Destination Port (first: source)"},
+    {"tcp.port", FieldType::kUInt, Proto::kTcp, get_be16<0>, "Source or Destination Port (first: source)", false, 0, false, get_be16<2>},
     {"tcp.len", FieldType::kUInt, Proto::kTcp, tcp_len, "TCP Segment Len"},
     {"tcp.seq", FieldType::kUInt, Proto::kTcp, get_be32<4>,
      "Sequence Number (raw until the session stage makes it relative)"},

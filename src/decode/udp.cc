@@ -59,7 +59,7 @@ namespace {
 constexpr FieldDef kUdpFields[] = {
     {"udp.srcport", FieldType::kUInt, Proto::kUdp, get_be16<0>, "Source Port"},
     {"udp.dstport", FieldType::kUInt, Proto::kUdp, get_be16<2>, "Destination Port"},
-    {"udp.port", FieldType::kUInt, Proto::kUdp, get_be16<0>, "Source or Destination Port (first: source)"},
+    {"udp.port", FieldType::kUInt, Proto::kUdp, get_be16<0>, "Source or Destination Port (first: source)", false, 0, false, get_be16<2>},
     {"udp.length", FieldType::kUInt, Proto::kUdp, get_be16<4>, "Length"},
     {"udp.checksum", FieldType::kUInt, Proto::kUdp, get_be16<6>, "Checksum", true, 4},
 };

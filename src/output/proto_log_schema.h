@@ -107,6 +107,9 @@ struct Schema {
   std::vector<TextColumn> text;  // after the fixed ts, uid, orig -> resp
 };
 
+// conn.log: the session records (conn_fields.cc). tunnel_parents and flags are
+// sets written as one comma-joined string.
+const Schema<SessionRecord>& conn_schema();
 const Schema<DnsLogRecord>& dns_schema();
 const Schema<HttpLogRecord>& http_schema();
 const Schema<SslLogRecord>& ssl_schema();

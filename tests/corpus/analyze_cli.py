@@ -13,22 +13,11 @@ import subprocess
 import sys
 import tempfile
 
-from common import run, summary_line
+from common import Checks, clean_env, run
 
 binary, shared, make_incidents, docs_dir = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-results = []
+check = Checks()
 DAY = 86400
-
-
-def check(name, ok, detail=""):
-    results.append(bool(ok))
-    print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + str(detail)[:600] if detail and not ok else ''}")
-
-
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PCAPSCOPE_")}
-    env.update(extra)
-    return env
 
 
 def ps(*args, env=None, timeout=300):
@@ -249,6 +238,4 @@ with tempfile.TemporaryDirectory() as tmp:
           q.returncode == 2 and b"broken.sqlite" in q.stderr and q.stderr.count(b"\n") == 1 and
           open(broken, "rb").read() == before, q.stderr)
 
-passed = sum(results)
-summary_line(passed, len(results) - passed, "analyze: ")
-sys.exit(0 if passed == len(results) else 1)
+check.finish("analyze: ")

@@ -63,3 +63,26 @@ def private_copy(binary, tmp):
             pass
         time.sleep(3)
     fail(f"cannot run a copy of {binary}")
+
+
+class Checks:
+    """Named pass/fail checks of a CLI test: check() prints one line each, finish() the summary and exit code."""
+
+    def __init__(self):
+        self.results = []
+
+    def __call__(self, name, ok, detail=""):
+        self.results.append(bool(ok))
+        print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + str(detail)[:600] if detail and not ok else ''}")
+
+    def finish(self, what=""):
+        passed = sum(self.results)
+        summary_line(passed, len(self.results) - passed, what)
+        sys.exit(0 if passed == len(self.results) else 1)
+
+
+def clean_env(**extra):
+    """The environment without any PCAPSCOPE_ setting of the caller's, plus EXTRA."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PCAPSCOPE_")}
+    env.update(extra)
+    return env
