@@ -92,6 +92,38 @@ for r in runs:
 PY
 unset PCAPSCOPE_BASELINE
 echo
+echo "== Display filters: packets --filter and export --filter next to no filter and tshark -Y (same run) =="
+# tshark takes minutes over the whole file, so this section uses its first
+# 200,000 packets (carved with pcapscope export). Two filters: one over header
+# fields only, one naming an application field (runs sessions + protocols).
+slice=$work/bench-200k.pcap
+[ -s "$slice" ] || "$build/pcapscope" export --slice 0:200000 "$pcap" -o "$slice" 2>/dev/null
+nsl=$("$build/pcapscope" info --no-decode --no-hash --format json "$slice" | python3 -c 'import json,sys; print(json.load(sys.stdin)["packets"])')
+hdr='tcp.port == 443 && tcp.len > 0 && ip.ttl < 128'
+app='dns.qry.name contains "google" || http.request.method == "POST"'
+hyperfine --warmup 1 --runs 3 -N --output=pipe \
+  -n "packets (no filter)" "$build/pcapscope packets $slice" \
+  -n "packets --filter header" "$build/pcapscope packets $slice --filter '$hdr'" \
+  -n "tshark -Y header" "tshark -n -r $slice -Y '$hdr'" \
+  -n "packets --filter app" "$build/pcapscope packets $slice --filter '$app'" \
+  -n "tshark -Y app" "tshark -n -r $slice -Y '$app'" \
+  -n "export (no filter)" "$build/pcapscope export $slice -o $work/carved.pcap --force" \
+  -n "export --filter header" "$build/pcapscope export $slice -o $work/carved.pcap --force --filter '$hdr'" \
+  -n "tshark -Y header -w" "tshark -n -r $slice -Y '$hdr' -w $work/carved-tshark.pcap" \
+  --export-json "$work/hyperfine-filter.json" --export-markdown "$work/hyperfine-filter.md"
+python3 - "$work/hyperfine-filter.json" "$nsl" <<'PY'
+import json, sys
+runs = {r["command"]: r["mean"] for r in json.load(open(sys.argv[1]))["results"]}
+n = int(sys.argv[2])
+for name, t in runs.items():
+    print(f"{name}: {n / t / 1e6:.2f} M packets/s")
+for ours, theirs in (("packets --filter header", "tshark -Y header"), ("packets --filter app", "tshark -Y app"),
+                     ("export --filter header", "tshark -Y header -w")):
+    print(f"{ours}: {runs[theirs] / runs[ours]:.1f}x faster than {theirs}")
+for ours, base in (("packets --filter header", "packets (no filter)"), ("export --filter header", "export (no filter)")):
+    print(f"{ours}: {runs[ours] / runs[base]:.2f}x the time of {base}")
+PY
+echo
 echo "== Sessions on the whole file: peak memory =="
 /usr/bin/time -f "pcapscope sessions: %e s, max RSS %M KiB for $(stat -c %s "$pcap") bytes" \
   "$build/pcapscope" sessions --format json "$pcap" > /dev/null

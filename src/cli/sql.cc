@@ -54,6 +54,7 @@ struct SqlOptions {
   bool packets = false;
   bool force = false;
   bool no_hash = false;
+  std::string bpf;  // capture filter (--bpf)
   ConfigFlags config;
 };
 
@@ -194,6 +195,8 @@ void build(const SqlOptions& opt, const config::Config& config, const std::vecto
   writer.add_meta("created_at", now_iso8601());
   writer.add_meta("schema_version", std::to_string(sqltables::kSchemaVersion));
   writer.add_meta("packets_table", opt.packets ? "1" : "0");
+  // The tables describe only what the capture filter passed: a later reader of the case file must know.
+  writer.add_meta("bpf", opt.bpf);
   if (stores.baseline) writer.add_meta("baseline", stores.baseline->stats());
   if (auto r = writer.finish(); !r) die("sql", r.error().message);
   if (!opt.db.empty()) fmt::print(stderr, "pcapscope: sql: wrote {}: {}\n", opt.db, writer.counts());
@@ -235,7 +238,7 @@ int run(const SqlOptions& opt) {
   if (!opt.db.empty()) check_db_target(opt, inputs);
   // Read-only: sql never teaches the baseline (a query is not a new observation of the network).
   DetectStores stores = open_detect_stores(config, false);
-  Timeline tl = open_inputs(inputs);
+  Timeline tl = open_inputs(inputs, opt.bpf);
 
   if (opt.db.empty()) {
     auto db = sqltables::Database::memory();
@@ -290,6 +293,7 @@ void add_sql_command(CLI::App& app, int& exit_code) {
                 "Also build the packets table: one row per frame with a fixed set of fields (docs/sql.md)");
   cmd->add_flag("--force", opt->force, "Replace an existing --db file (never an input)");
   cmd->add_flag("--no-hash", opt->no_hash, "Skip the SHA-256 of the inputs (files.sha256 is NULL)");
+  add_bpf_option(*cmd, opt->bpf);
   add_config_flags(*cmd, opt->config, {"exfil_ratio", "exfil_min_bytes", "whitelist", "internal", "baseline",
                                        "geoip_db"});
   // One value per --set: a repeatable option would otherwise swallow the positional query after it.

@@ -138,7 +138,10 @@ class Compiler {
       return std::make_unique<ConstNode>(t, Value::of_text(t, {}), a.text);
     }
     if (auto e = parse_literal(a.text, a.kind == Ast::Kind::kString, t, v, storage)) {
-      if (a.kind == Ast::Kind::kWord && looks_like_name(a.text)) return unknown_name(a);
+      // Not a value of the type needed: a word that reads as a name was most likely a mistyped field.
+      const bool name = looks_like_name(a.text) ||
+                        ((t == Type::kInt || t == Type::kFloat || t == Type::kTime) && looks_like_identifier(a.text));
+      if (a.kind == Ast::Kind::kWord && name) return unknown_name(a);
       return fail(a, *e);
     }
     return std::make_unique<ConstNode>(v.type, v, std::move(storage));
