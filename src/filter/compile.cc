@@ -199,8 +199,9 @@ class Compiler {
     const Type tx = x->type, ty = y->type;
     Type result;
     if (a.op == Tok::kBitAnd) {
-      if (!(tx == Type::kInt || tx == Type::kBool) || !(ty == Type::kInt || ty == Type::kBool))
-        return fail(a, "\"&\" needs two integers");
+      // Wireshark masks byte strings too (eth.dst[0] & 1): they count as big-endian numbers.
+      auto maskable = [](Type t) { return t == Type::kInt || t == Type::kBool || t == Type::kBytes; };
+      if (!maskable(tx) || !maskable(ty)) return fail(a, "\"&\" needs two integers or byte strings");
       result = Type::kInt;
     } else if (tx == Type::kTime || ty == Type::kTime) {
       if (tx == Type::kTime && ty == Type::kTime && a.op == Tok::kMinus) {
@@ -327,8 +328,9 @@ class Compiler {
   ValuePtr slice(const Ast& a) {
     auto child = value(*a.kids[0], std::nullopt);
     if (!child) return nullptr;
-    if (!textual(child->type))
-      return fail(a, fmt::format("only byte strings, strings and protocols can be sliced, not a {}", type_name(child->type)));
+    if (!textual(child->type) && child->type != Type::kAddr && child->type != Type::kMac)
+      return fail(a, fmt::format("only byte strings, strings, addresses and protocols can be sliced, not a {}",
+                                 type_name(child->type)));
     std::vector<SliceRange> ranges;
     if (!parse_slice(a.text, ranges))
       return fail(a, fmt::format("bad slice [{}]: use [i:n], [i-j], [i], [:n] or [i:]", a.text));

@@ -41,16 +41,22 @@ class StringPool {
 
 class SliceNode final : public ValueNode {
  public:
-  SliceNode(ValuePtr c, std::vector<SliceRange> r) : ValueNode(c->type), child_(std::move(c)), ranges_(std::move(r)) {}
+  SliceNode(ValuePtr c, std::vector<SliceRange> r)
+      : ValueNode(c->type == Type::kAddr || c->type == Type::kMac ? Type::kBytes : c->type),
+        child_(std::move(c)),
+        ranges_(std::move(r)) {}
   void eval(const void* s, Values& out) override {
     tmp_.clear();
     pool_.reset();
     child_->eval(s, tmp_);
     for (const Value& v : tmp_) {
-      std::string_view whole = v.s;
+      // Addresses slice as their bytes (eth.src[0:3] == 00:0c:29, ip.dst[0] == 0xe0), as in Wireshark.
+      const bool addr = v.type == Type::kAddr || v.type == Type::kMac;
+      std::string_view whole = addr ? std::string_view(reinterpret_cast<const char*>(v.addr.data()), v.addr_len) : v.s;
+      const Type part_type = addr ? Type::kBytes : v.type;
       if (ranges_.size() == 1) {
         std::string_view part;
-        if (cut(whole, ranges_[0], part)) out.push_back(Value::of_text(v.type, part));
+        if (cut(whole, ranges_[0], part)) out.push_back(Value::of_text(part_type, part));
         continue;
       }
       std::string& joined = pool_.next();
@@ -60,7 +66,7 @@ class SliceNode final : public ValueNode {
         ok = ok && cut(whole, r, part);
         joined += part;
       }
-      if (ok) out.push_back(Value::of_text(v.type, joined));
+      if (ok) out.push_back(Value::of_text(part_type, joined));
     }
   }
 
@@ -87,6 +93,26 @@ double to_double(const Value& v) {
   return static_cast<double>(v.i);
 }
 
+// A time, or seconds to shift one by, in ns; false beyond int64 (ts - 77777777777770, found by filter_fuzzer).
+bool to_ns(const Value& v, std::int64_t& out) {
+  if (v.type == Type::kTime) {
+    out = v.i;
+    return true;
+  }
+  const double ns = to_double(v) * 1e9;
+  if (!(std::fabs(ns) < 9.2e18)) return false;  // also NaN
+  out = static_cast<std::int64_t>(std::llround(ns));
+  return true;
+}
+
+// Byte strings take part in "&" as a big-endian number of their first 8 bytes (eth.dst[0] & 1).
+std::uint64_t bits(const Value& v) {
+  if (v.type != Type::kBytes) return static_cast<std::uint64_t>(v.i);
+  std::uint64_t r = 0;
+  for (char c : v.s.substr(0, 8)) r = (r << 8) | static_cast<std::uint8_t>(c);
+  return r;
+}
+
 class ArithNode final : public ValueNode {
  public:
   ArithNode(Tok op, ValuePtr a, ValuePtr b, Type t) : ValueNode(t), op_(op), a_(std::move(a)), b_(std::move(b)) {}
@@ -104,11 +130,12 @@ class ArithNode final : public ValueNode {
   void apply(const Value& x, const Value& y, Values& out) const {
     if (type == Type::kTime) {
       // time +/- seconds; seconds were converted to ns at compile time when constant
-      const std::int64_t dy = y.type == Type::kTime ? y.i : static_cast<std::int64_t>(std::llround(to_double(y) * 1e9));
-      const std::int64_t dx = x.type == Type::kTime ? x.i : static_cast<std::int64_t>(std::llround(to_double(x) * 1e9));
+      std::int64_t dx = 0, dy = 0;
+      if (!to_ns(x, dx) || !to_ns(y, dy)) return;  // seconds beyond the time range: no value
+      const auto ux = static_cast<std::uint64_t>(dx), uy = static_cast<std::uint64_t>(dy);
       Value r;
       r.type = Type::kTime;
-      r.i = op_ == Tok::kMinus ? dx - dy : dx + dy;
+      r.i = static_cast<std::int64_t>(op_ == Tok::kMinus ? ux - uy : ux + uy);  // wraps rather than UB
       out.push_back(r);
       return;
     }
@@ -134,7 +161,7 @@ class ArithNode final : public ValueNode {
     }
     // Integers wrap as unsigned 64-bit arithmetic does rather than invoking
     // undefined behaviour on overflow.
-    const auto a = static_cast<std::uint64_t>(x.i), b = static_cast<std::uint64_t>(y.i);
+    const std::uint64_t a = bits(x), b = bits(y);
     std::int64_t r = 0;
     switch (op_) {
       case Tok::kPlus: r = static_cast<std::int64_t>(a + b); break;
@@ -429,7 +456,8 @@ class InNode final : public TestNode {
   bool test(const void* s) override {
     tmp_.clear();
     a_->eval(s, tmp_);
-    if (tmp_.empty()) return false;
+    // tshark 4.0 reads "x not in {...}" as !(x in {...}): an absent field is not in the set.
+    if (tmp_.empty()) return negated_;
     bool hit = false;
     for (const Value& v : tmp_) {
       for (const SetMember& m : members_) {
@@ -440,7 +468,6 @@ class InNode final : public TestNode {
       }
       if (hit) break;
     }
-    // "not in" is the negation of "in" over a present field, as Wireshark's !(x in {...}).
     return negated_ ? !hit : hit;
   }
 

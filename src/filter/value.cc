@@ -250,7 +250,10 @@ std::optional<std::int64_t> parse_time_literal(std::string_view text) {
   std::int64_t day_ns = 0, offset = 0;
   if (!parse_clock(c, day_ns, offset)) return std::nullopt;
   const std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  return (days * 86400 - offset) * 1'000'000'000 + day_ns;
+  const std::int64_t whole = days * 86400 - offset;
+  // Nanoseconds since the epoch hold about 1678-2262 (found by tests/fuzz/filter_fuzzer).
+  if (whole > 9'200'000'000 || whole < -9'200'000'000) return std::nullopt;
+  return whole * 1'000'000'000 + day_ns;
 }
 
 std::optional<std::string> parse_literal(std::string_view text, bool quoted, Type t, Value& out, std::string& storage) {
@@ -292,7 +295,13 @@ std::optional<std::string> parse_literal(std::string_view text, bool quoted, Typ
       if (quoted) {
         storage.assign(text);
       } else if (!parse_hex_bytes(text, storage)) {
-        return bad("a byte string (aa:bb:cc or \"text\")");
+        // tshark 4.0 also reads one byte from a single hex digit (8) or from 0x
+        // and two hex digits (tcp[13] == 0x12); it takes no other number as bytes.
+        const bool digit = text.size() == 1 && hex_val(text[0]) >= 0;
+        const bool prefixed = text.size() == 4 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X') &&
+                              hex_val(text[2]) >= 0 && hex_val(text[3]) >= 0;
+        if (!digit && !prefixed) return bad("a byte string (aa:bb:cc, 0x12 or \"text\")");
+        storage.assign(1, static_cast<char>(digit ? hex_val(text[0]) : hex_val(text[2]) * 16 + hex_val(text[3])));
       }
       out.s = storage;
       return std::nullopt;
@@ -356,8 +365,10 @@ void append_value_text(std::string& out, const Value& v) {
     case Type::kInt: fmt::format_to(std::back_inserter(out), "{}", v.i); break;
     case Type::kFloat: fmt::format_to(std::back_inserter(out), "{}", v.d); break;
     case Type::kTime: {
-      const std::int64_t s = v.i >= 0 ? v.i / 1'000'000'000 : -((-v.i) / 1'000'000'000);
-      fmt::format_to(std::back_inserter(out), "{}.{:09}", s, v.i >= 0 ? v.i % 1'000'000'000 : (-v.i) % 1'000'000'000);
+      // Magnitude in unsigned: -INT64_MIN overflows (time arithmetic wraps).
+      const std::uint64_t mag = v.i >= 0 ? static_cast<std::uint64_t>(v.i) : 0 - static_cast<std::uint64_t>(v.i);
+      const auto s = static_cast<std::int64_t>(mag / 1'000'000'000);
+      fmt::format_to(std::back_inserter(out), "{}.{:09}", v.i >= 0 ? s : -s, mag % 1'000'000'000);
       break;
     }
     case Type::kAddr: {

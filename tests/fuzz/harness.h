@@ -32,5 +32,8 @@ void fuzz_dns(const std::uint8_t* data, std::size_t size);
 void fuzz_http(const std::uint8_t* data, std::size_t size);
 void fuzz_tls(const std::uint8_t* data, std::size_t size);
 void fuzz_ssh(const std::uint8_t* data, std::size_t size);
+// The input is a filter expression (tests/fuzz/filter_harness.cc): compiled
+// for every subject, evaluated on fixed packets and records when it compiles.
+void fuzz_filter(const std::uint8_t* data, std::size_t size);
 
 }  // namespace pcapscope::fuzz

@@ -36,6 +36,7 @@ max_len() {
     http) echo 16384 ;; # two directions of up to 8 KiB (seed cut)
     tls) echo 16384 ;;  # hellos and certificates of both directions
     ssh) echo 8192 ;;   # banners and KEXINIT of both directions
+    filter) echo 512 ;; # one filter expression
   esac
 }
 
@@ -44,16 +45,19 @@ run_one() {
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t" "$build/logs"
   extra=
   [ -d "$src/tests/fuzz/regressions/$t" ] && extra="$src/tests/fuzz/regressions/$t"
+  # The filter target's seeds are expressions kept in the tree, not cut from captures.
+  seeds="$build/seeds/$t"
+  [ "$t" = filter ] && seeds="$src/tests/fuzz/filter_seeds"
   # shellcheck disable=SC2086  # $extra is one path or nothing
   "$build/tests/fuzz/${t}_fuzzer" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
-    "$build/corpus/$t" "$build/seeds/$t" $extra >"$build/logs/$t.log" 2>&1
+    "$build/corpus/$t" "$seeds" $extra >"$build/logs/$t.log" 2>&1
   echo $? >"$build/logs/$t.rc"
 }
 
 start=$(date +%s)
 running=0
-for t in dns http tls ssh; do
+for t in dns http tls ssh filter; do
   run_one "$t" &
   running=$((running + 1))
   if [ "$running" -ge "$jobs" ]; then
@@ -64,11 +68,11 @@ done
 wait
 
 status=0
-for t in dns http tls ssh; do
+for t in dns http tls ssh filter; do
   rc=$(cat "$build/logs/$t.rc" 2>/dev/null || echo 1)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/logs/$t.log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$build/logs/$t.log")
-  printf 'fuzz %-4s rc=%s executions=%s execs/s=%s\n' "$t" "$rc" "${execs:-?}" "${rate:-?}"
+  printf 'fuzz %-6s rc=%s executions=%s execs/s=%s\n' "$t" "$rc" "${execs:-?}" "${rate:-?}"
   if [ "$rc" != 0 ]; then
     status=1
     grep -E 'fuzz invariant failed|ERROR:|SUMMARY:' "$build/logs/$t.log" | head -5

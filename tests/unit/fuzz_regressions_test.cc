@@ -11,9 +11,12 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "fuzz/harness.h"
+#include "pcapscope/filter.h"
+#include "pcapscope/session.h"
 #include "proto/dns/dns_message.h"
 #include "proto/http/http_parser.h"
 #include "proto/ssh/ssh_parser.h"
@@ -32,7 +35,8 @@ struct Target {
 constexpr Target kTargets[] = {{"dns", pcapscope::fuzz::fuzz_dns},
                                {"http", pcapscope::fuzz::fuzz_http},
                                {"tls", pcapscope::fuzz::fuzz_tls},
-                               {"ssh", pcapscope::fuzz::fuzz_ssh}};
+                               {"ssh", pcapscope::fuzz::fuzz_ssh},
+                               {"filter", pcapscope::fuzz::fuzz_filter}};
 
 Bytes bytes_of(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
@@ -73,6 +77,25 @@ TEST(FuzzRegressions, ReplayKeptInputs) {
   }
   // The folder is kept with at least the findings of the first fuzzing runs.
   EXPECT_GT(replayed, 0u) << "no inputs under " << root;
+}
+
+TEST(FuzzRegressions, FilterTimeBeyondNanosecondRange) {
+  // Year 2923 overflowed int64 nanoseconds (UBSan in filter_fuzzer): now not a time.
+  for (std::string_view e : {"ts >= \"2923-11-14 22:13:20\"", "ts < \"1000-01-01\"", "ts > \"Jan  1, 9999 00:00:00\""}) {
+    auto r = pcapscope::filter::Filter::compile(e, pcapscope::filter::Subject::kConn);
+    ASSERT_TRUE(std::holds_alternative<pcapscope::filter::CompileError>(r)) << e;
+    EXPECT_NE(std::get<pcapscope::filter::CompileError>(r).message.find("is not a time"), std::string::npos) << e;
+  }
+  EXPECT_TRUE(std::holds_alternative<pcapscope::filter::Filter>(
+      pcapscope::filter::Filter::compile("ts < \"2200-01-01\"", pcapscope::filter::Subject::kConn)));
+  // Shifting a time by more seconds than int64 ns hold overflowed too: now no value, so no match.
+  pcapscope::SessionRecord r;
+  r.ts_ns = 1'700'000'000'000'000'000;
+  for (std::string_view e : {"ts - 77777777777770 < ts", "ts + 1e300 > ts", "ts - 9.3e9 < ts"}) {
+    auto f = pcapscope::filter::Filter::compile(e, pcapscope::filter::Subject::kConn);
+    ASSERT_TRUE(std::holds_alternative<pcapscope::filter::Filter>(f)) << e;
+    EXPECT_FALSE(std::get<pcapscope::filter::Filter>(f).matches(r)) << e;
+  }
 }
 
 TEST(FuzzRegressions, DnsCompressionLoop) {
