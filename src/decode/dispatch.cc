@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/checksum.h"
+
 namespace pcapscope {
 
 using namespace decode_detail;
@@ -214,12 +216,9 @@ bool enter_tunnel(State& s) {
 }
 
 std::uint16_t ones_complement_sum(Bytes data, std::uint32_t initial) {
-  std::uint64_t sum = initial;
-  std::size_t i = 0;
-  for (; i + 1 < data.size(); i += 2) sum += load_be16(data.data() + i);
-  if (i < data.size()) sum += std::uint32_t{data[i]} << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(sum);
+  // INITIAL is in network order: swapped into native order, it joins the sum there.
+  const std::uint32_t native_initial = checksum::to_network(checksum::fold(initial));
+  return checksum::to_network(checksum::fold(checksum::add_native(data, native_initial)));
 }
 
 namespace {

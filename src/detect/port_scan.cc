@@ -45,6 +45,7 @@
 
 #include <fmt/format.h>
 
+#include "core/ip_hash.h"
 #include "detect/detectors.h"
 
 namespace pcapscope::detect {
@@ -72,18 +73,6 @@ constexpr config::SettingSpec kSettings[] = {
 constexpr double kHighFactor = 10;
 // Ports or hosts listed in the alert.
 constexpr std::size_t kListed = 20;
-
-struct IpHash {
-  std::size_t operator()(const IpAddress& a) const noexcept {
-    std::uint64_t lo = 0, hi = 0;
-    std::memcpy(&lo, a.bytes.data(), 8);
-    std::memcpy(&hi, a.bytes.data() + 8, 8);
-    std::uint64_t h = lo * 0x9E3779B97F4A7C15ULL ^ (hi + 0x632BE59BD9B4E019ULL + (lo << 6) + (lo >> 2));
-    h ^= a.v6 ? 0xA5A5A5A5ULL : 0;
-    h ^= h >> 29;
-    return static_cast<std::size_t>(h * 0xBF58476D1CE4E5B9ULL);
-  }
-};
 
 bool ip_less(const IpAddress& a, const IpAddress& b) {
   if (a.v6 != b.v6) return a.v6 < b.v6;

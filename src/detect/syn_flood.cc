@@ -54,6 +54,7 @@
 
 #include <fmt/format.h>
 
+#include "core/ip_hash.h"
 #include "detect/detectors.h"
 
 namespace pcapscope::detect {
@@ -82,18 +83,6 @@ constexpr config::SettingSpec kSettings[] = {
 constexpr std::size_t kExactSources = 4096;
 // At this multiple of syn_flood_min_half_open an alert is critical.
 constexpr double kCriticalFactor = 10;
-
-struct IpHash {
-  std::size_t operator()(const IpAddress& a) const noexcept {
-    std::uint64_t lo = 0, hi = 0;
-    std::memcpy(&lo, a.bytes.data(), 8);
-    std::memcpy(&hi, a.bytes.data() + 8, 8);
-    std::uint64_t h = lo * 0x9E3779B97F4A7C15ULL ^ (hi + 0x632BE59BD9B4E019ULL + (lo << 6) + (lo >> 2));
-    h ^= a.v6 ? 0xA5A5A5A5ULL : 0;
-    h ^= h >> 29;
-    return static_cast<std::size_t>(h * 0xBF58476D1CE4E5B9ULL);
-  }
-};
 
 struct Key {
   IpAddress host;

@@ -69,15 +69,15 @@ const std::vector<EvidenceKey>& evidence_keys() {
   return keys;
 }
 
-void TrafficSummary::add(Table& t, std::string_view key, std::uint64_t n, std::uint64_t extra) {
-  // Heterogeneous lookup needs C++20 transparent hashing; the keys are short, so a string is built.
-  auto it = t.find(std::string(key));
+template <typename Table, typename Key>
+void TrafficSummary::add(Table& t, const Key& key, std::uint64_t n, std::uint64_t extra) {
+  auto it = t.find(key);
   if (it == t.end()) {
     if (t.size() >= max_keys_) {
       ++untracked_;
       return;
     }
-    it = t.emplace(std::string(key), Cell{}).first;
+    it = t.emplace(typename Table::key_type(key), Cell{}).first;
   }
   it->second.n += n;
   it->second.extra += extra;
@@ -87,11 +87,11 @@ void TrafficSummary::on_session_end(const SessionRecord& r) {
   ++sessions_;
   ++transports_[static_cast<std::size_t>(r.proto)];
   const std::uint64_t bytes = r.orig_ip_bytes + r.resp_ip_bytes;
-  add(talkers_, r.orig_h.to_string(), bytes, 1);
-  add(talkers_, r.resp_h.to_string(), bytes, 1);
-  add(services_, r.service.empty() ? std::string_view("-") : r.service, 1, bytes);
+  add(talkers_, r.orig_h, bytes, 1);
+  add(talkers_, r.resp_h, bytes, 1);
+  add(services_, r.service.empty() ? std::string_view("-") : std::string_view(r.service), 1, bytes);
   if (r.proto == Transport::kTcp || r.proto == Transport::kUdp) {
-    add(ports_, fmt::format("{}/{}", r.resp_p, transport_name(r.proto)), 1, bytes);
+    add(ports_, std::uint32_t{r.resp_p} << 8 | static_cast<std::uint32_t>(r.proto), 1, bytes);
   }
 }
 
@@ -101,10 +101,7 @@ void TrafficSummary::on_dns(const DnsLogRecord& r) {
   add(domains_, registered_domain(r.query), 1, 0);
 }
 
-std::vector<TrafficSummary::Count> TrafficSummary::top(const Table& t, std::size_t n) {
-  std::vector<Count> all;
-  all.reserve(t.size());
-  for (const auto& [k, c] : t) all.push_back({k, c.n, c.extra});
+std::vector<TrafficSummary::Count> TrafficSummary::top(std::vector<Count> all, std::size_t n) {
   const std::size_t k = std::min(n, all.size());
   std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(k), all.end(),
                     [](const Count& a, const Count& b) { return a.n != b.n ? a.n > b.n : a.key < b.key; });
@@ -112,10 +109,38 @@ std::vector<TrafficSummary::Count> TrafficSummary::top(const Table& t, std::size
   return all;
 }
 
-std::vector<TrafficSummary::Count> TrafficSummary::top_talkers(std::size_t n) const { return top(talkers_, n); }
-std::vector<TrafficSummary::Count> TrafficSummary::top_services(std::size_t n) const { return top(services_, n); }
-std::vector<TrafficSummary::Count> TrafficSummary::top_ports(std::size_t n) const { return top(ports_, n); }
-std::vector<TrafficSummary::Count> TrafficSummary::top_domains(std::size_t n) const { return top(domains_, n); }
+std::vector<TrafficSummary::Count> TrafficSummary::top_talkers(std::size_t n) const {
+  std::vector<Count> all;
+  all.reserve(talkers_.size());
+  for (const auto& [k, c] : talkers_) all.push_back({k.to_string(), c.n, c.extra});
+  return top(std::move(all), n);
+}
+
+std::vector<TrafficSummary::Count> TrafficSummary::top_ports(std::size_t n) const {
+  std::vector<Count> all;
+  all.reserve(ports_.size());
+  for (const auto& [k, c] : ports_) {
+    all.push_back({fmt::format("{}/{}", k >> 8, transport_name(static_cast<Transport>(k & 0xff))), c.n, c.extra});
+  }
+  return top(std::move(all), n);
+}
+
+namespace {
+template <typename Table>
+std::vector<TrafficSummary::Count> text_counts(const Table& t) {
+  std::vector<TrafficSummary::Count> all;
+  all.reserve(t.size());
+  for (const auto& [k, c] : t) all.push_back({k, c.n, c.extra});
+  return all;
+}
+}  // namespace
+
+std::vector<TrafficSummary::Count> TrafficSummary::top_services(std::size_t n) const {
+  return top(text_counts(services_), n);
+}
+std::vector<TrafficSummary::Count> TrafficSummary::top_domains(std::size_t n) const {
+  return top(text_counts(domains_), n);
+}
 
 void append_report(std::string& out, const ReportInputs& in) {
   auto line = [&out](std::string_view s) {

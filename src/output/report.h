@@ -8,10 +8,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/ip_hash.h"
 #include "detect/alert.h"
 #include "pcapscope/capture.h"
 #include "pcapscope/proto.h"
@@ -69,12 +72,24 @@ class TrafficSummary final : public SessionObserver, public ProtocolObserver {
   struct Cell {
     std::uint64_t n = 0, extra = 0;
   };
-  using Table = std::unordered_map<std::string, Cell>;
-  void add(Table& t, std::string_view key, std::uint64_t n, std::uint64_t extra);
-  static std::vector<Count> top(const Table& t, std::size_t n);
+  // Looked up with a string_view: no string is built per session (C++20 transparent lookup).
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  // Keys stay typed while counting (an address, a port and transport) and
+  // become text once, in top(): a session end costs no formatting.
+  using HostTable = std::unordered_map<IpAddress, Cell, IpHash>;
+  using PortTable = std::unordered_map<std::uint32_t, Cell>;  // port << 8 | transport
+  using TextTable = std::unordered_map<std::string, Cell, TextHash, std::equal_to<>>;
+  template <typename Table, typename Key>
+  void add(Table& t, const Key& key, std::uint64_t n, std::uint64_t extra);
+  static std::vector<Count> top(std::vector<Count> all, std::size_t n);
 
   std::size_t max_keys_;
-  Table talkers_, services_, ports_, domains_;
+  HostTable talkers_;
+  TextTable services_, domains_;
+  PortTable ports_;
   std::uint64_t sessions_ = 0, dns_ = 0, http_ = 0, ssl_ = 0, ssh_ = 0, untracked_ = 0;
   std::uint64_t transports_[4] = {};
 };

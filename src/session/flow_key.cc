@@ -3,6 +3,7 @@
 #include "session/flow_key.h"
 
 #include "core/bytes.h"
+#include "core/checksum.h"
 #include "session/community_id.h"
 
 namespace pcapscope::session {
@@ -22,31 +23,6 @@ bool is_tunnel_proto(Proto p) {
   }
 }
 
-// Ones-complement sum of BYTES folded into ACC, eight bytes a step: checksum
-// verification runs over every TCP/UDP payload, so the loop is the cost.
-std::uint64_t sum_bytes(Bytes b, std::uint64_t acc) {
-  std::size_t i = 0;
-  for (; i + 8 <= b.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, b.data() + i, 8);
-    acc += w & 0xffffffffu;
-    acc += w >> 32;
-  }
-  // Tail in the same (native) byte order as the words above: bytes are
-  // summed as little-endian pairs, and the fold below is order-independent
-  // as long as every word uses the same order (RFC 1071 section 2(B)).
-  std::uint64_t tail = 0;
-  std::size_t shift = 0;
-  for (; i < b.size(); ++i, shift += 8) tail |= static_cast<std::uint64_t>(b[i]) << shift;
-  acc += (tail & 0xffffffffu) + (tail >> 32);
-  return acc;
-}
-
-std::uint16_t fold64(std::uint64_t acc) {
-  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-  return static_cast<std::uint16_t>(acc);
-}
-
 // Verifies the TCP/UDP checksum when the whole segment was captured. Sums are
 // taken in native (little-endian) order, so the pseudo-header's fields are
 // byte-swapped into the same order before adding.
@@ -57,14 +33,14 @@ bool checksum_bad(const DecodedPacket& pkt, const PacketFlow& f, const Layer& l4
   Bytes seg = data.subspan(l4.offset, l4.end - l4.offset);
   if (proto == 17 && seg.size() >= 8 && seg[6] == 0 && seg[7] == 0 && !v6) return false;  // UDP: no checksum
   const std::size_t alen = v6 ? 16 : 4;
-  std::uint64_t acc = sum_bytes(Bytes(f.src.bytes.data(), alen), 0);
-  acc = sum_bytes(Bytes(f.dst.bytes.data(), alen), acc);
+  std::uint64_t acc = checksum::add_native(Bytes(f.src.bytes.data(), alen), 0);
+  acc = checksum::add_native(Bytes(f.dst.bytes.data(), alen), acc);
   const std::uint32_t len = static_cast<std::uint32_t>(seg.size());
   // Pseudo-header length and protocol, as big-endian 16-bit words read natively.
   auto swap16 = [](std::uint32_t v) { return ((v & 0xff) << 8) | ((v >> 8) & 0xff); };
   acc += swap16(len & 0xffff) + swap16(len >> 16) + swap16(proto);
-  acc = sum_bytes(seg, acc);
-  return fold64(acc) != 0xffff;
+  acc = checksum::add_native(seg, acc);
+  return checksum::fold(acc) != 0xffff;
 }
 
 constexpr std::uint8_t kIpv6Routing = 43;

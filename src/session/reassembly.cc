@@ -423,13 +423,19 @@ void TcpStream::grow_history(std::uint64_t needed) {
   // History is best effort: under memory pressure overlaps are counted as unverified instead.
   const ReassemblyBudget* budget = charge_.budget();
   if (budget != nullptr && !budget->has_room(extra)) return;
-  std::vector<std::uint8_t> bigger(target);
+  HistoryRing bigger(target);
   const std::uint64_t lo = history_low();
   if (!ring_.empty()) {
+    // Copy [lo, delivered_) in runs that wrap neither ring (at most three).
     const std::size_t old_mask = ring_.size() - 1;
     const std::size_t new_mask = target - 1;
-    for (std::uint64_t o = lo; o < delivered_; ++o) {
-      bigger[static_cast<std::size_t>(o) & new_mask] = ring_[static_cast<std::size_t>(o) & old_mask];
+    for (std::uint64_t o = lo; o < delivered_;) {
+      const std::size_t from = static_cast<std::size_t>(o) & old_mask;
+      const std::size_t to = static_cast<std::size_t>(o) & new_mask;
+      const auto run = static_cast<std::size_t>(
+          std::min<std::uint64_t>({delivered_ - o, ring_.size() - from, target - to}));
+      std::memcpy(bigger.data() + to, ring_.data() + from, run);
+      o += run;
     }
   }
   history_from_ = lo;
@@ -439,7 +445,7 @@ void TcpStream::grow_history(std::uint64_t needed) {
 
 void TcpStream::release_history() {
   charge_.sub(ring_.size());
-  std::vector<std::uint8_t>().swap(ring_);
+  HistoryRing().swap(ring_);
   history_from_ = delivered_;
 }
 

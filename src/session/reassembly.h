@@ -24,6 +24,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "pcapscope/capture.h"
@@ -101,6 +103,27 @@ struct StreamCounters {
   std::uint64_t isn_changes = 0;            // SYNs with another ISN (ignored)
   std::uint64_t implausible_acks = 0;       // peer acks over 2^30 beyond anything sent (ignored)
   std::uint64_t keepalives = 0;
+};
+
+// The bytes of a history ring. Not zero-filled: only offsets already
+// delivered are read back, and a new session's ring would otherwise cost a
+// memset of its whole size on every doubling.
+class HistoryRing {
+ public:
+  HistoryRing() = default;
+  explicit HistoryRing(std::size_t n) : bytes_(std::make_unique_for_overwrite<std::uint8_t[]>(n)), size_(n) {}
+  std::uint8_t* data() { return bytes_.get(); }
+  const std::uint8_t* data() const { return bytes_.get(); }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void swap(HistoryRing& o) noexcept {
+    bytes_.swap(o.bytes_);
+    std::swap(size_, o.size_);
+  }
+
+ private:
+  std::unique_ptr<std::uint8_t[]> bytes_;
+  std::size_t size_ = 0;
 };
 
 // One direction of one connection. Movable (the flow table may relocate it), not copyable.
@@ -208,7 +231,7 @@ class TcpStream {
   std::size_t history_max_ = 0;                 // config_.history rounded up to a power of two
   std::map<std::uint64_t, Piece> pending_;      // out-of-order pieces by offset, never overlapping,
                                                 // all starting above delivered_
-  std::vector<std::uint8_t> ring_;              // byte at offset o is ring_[o & (size - 1)]
+  HistoryRing ring_;                            // byte at offset o is ring_.data()[o & (size - 1)]
   std::uint64_t history_from_ = 0;              // oldest offset whose bytes the ring may hold
   std::uint64_t delivered_ = 0;
   std::uint64_t missed_ = 0;

@@ -1,9 +1,10 @@
 #include "proto/tls/fingerprints.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <iterator>
 
 namespace pcapscope::proto::tls {
 
@@ -28,7 +29,7 @@ void append_decimal_list(std::string& out, const std::vector<T>& values, bool sk
   for (T v : values) {
     if (skip_grease && is_grease(static_cast<std::uint16_t>(v))) continue;
     if (!first) out += '-';
-    out += std::to_string(v);
+    fmt::format_to(std::back_inserter(out), "{}", v);
     first = false;
   }
 }
@@ -40,10 +41,11 @@ std::vector<std::uint16_t> extension_types(const std::vector<TlsExtension>& exts
   return types;
 }
 
+// Every ClientHello lists dozens of ciphers and extensions: no printf per value.
 void append_hex4(std::string& out, std::uint16_t v) {
-  char buf[5];
-  std::snprintf(buf, sizeof buf, "%04x", v);
-  out += buf;
+  static constexpr char kHex[] = "0123456789abcdef";
+  const char digits[4] = {kHex[v >> 12], kHex[(v >> 8) & 0xf], kHex[(v >> 4) & 0xf], kHex[v & 0xf]};
+  out.append(digits, 4);
 }
 
 std::string hex4_list(const std::vector<std::uint16_t>& values) {
