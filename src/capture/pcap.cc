@@ -69,11 +69,24 @@ class PcapReader final : public ReaderBase {
       Bytes v = source_->view(pos_, rec_hdr_len_);
       if (v.empty()) break;
       RecordHeader h;
+      // The common case, a sound record already buffered whole, takes one
+      // view(); everything else goes through the checks below.
+      if (v.size() >= rec_hdr_len_) {
+        parse_header(v, h);
+        // (Nothing here may call view() again: that could move the buffer under V.)
+        const bool plain = h.caplen <= options_.max_record_len && v.size() - rec_hdr_len_ >= h.caplen &&
+                           !(snaplen_ > 0 && h.caplen > snaplen_) && h.origlen >= h.caplen &&
+                           !(have_prev_ && far_apart(ts_ns(h), prev_ts_));
+        if (plain) {
+          emit(out, h, 0, v);
+          return true;
+        }
+      }
       Verdict verdict = check(pos_, h);
       if (verdict == Verdict::kOk) {
         std::uint32_t flags = soft_flags(pos_, h);
         if (flags == 0 || confirmed(pos_ + rec_hdr_len_ + h.caplen)) {
-          emit(out, h, flags);
+          emit(out, h, flags, source_->view(pos_, rec_hdr_len_ + h.caplen));
           return true;
         }
         recover(soft_reason(flags), false);
@@ -95,6 +108,12 @@ class PcapReader final : public ReaderBase {
   bool read_header(std::uint64_t at, RecordHeader& h) {
     Bytes v = source_->view(at, rec_hdr_len_);
     if (v.size() < rec_hdr_len_) return false;
+    parse_header(v, h);
+    return true;
+  }
+
+  // V holds at least a record header.
+  void parse_header(Bytes v, RecordHeader& h) const {
     h.sec = load32(v.data(), big_endian_);
     h.frac = load32(v.data() + 4, big_endian_);
     h.caplen = load32(v.data() + 8, big_endian_);
@@ -102,7 +121,6 @@ class PcapReader final : public ReaderBase {
     if (swap_lengths_ == kSwapped || (swap_lengths_ == kMaybeSwapped && h.caplen > h.origlen)) {
       std::swap(h.caplen, h.origlen);
     }
-    return true;
   }
 
   // Hard checks: a record that fails them cannot be read as it stands.
@@ -185,8 +203,8 @@ class PcapReader final : public ReaderBase {
     return nv.size() >= next_need || at_end(next_at + nv.size());
   }
 
-  void emit(Packet& out, const RecordHeader& h, std::uint32_t flags) {
-    Bytes v = source_->view(pos_, rec_hdr_len_ + h.caplen);
+  // V: the source's view at pos_, holding the whole record.
+  void emit(Packet& out, const RecordHeader& h, std::uint32_t flags, Bytes v) {
     out.data = v.subspan(rec_hdr_len_, h.caplen);
     out.orig_len = h.origlen;
     out.ts_ticks = static_cast<std::uint64_t>(h.sec) * (nsec_ ? 1000000000u : 1000000u) + h.frac;

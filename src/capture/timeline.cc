@@ -58,6 +58,7 @@ std::vector<BpfSkippedLinkType> Timeline::bpf_skipped_link_types() const {
 
 std::uint32_t Timeline::global_interface(std::size_t file, std::uint32_t local) {
   std::vector<std::uint32_t>& map = interface_map_[file];
+  if (local < map.size()) return map[local];  // every packet but an interface's first
   const std::vector<Interface>& known = readers_[file]->summary().interfaces;
   while (map.size() <= local && map.size() < known.size()) {
     map.push_back(static_cast<std::uint32_t>(interfaces_.size()));

@@ -7,7 +7,9 @@
 // reassembler. Sessions idle past their protocol's timeout end; when the
 // live-session cap is reached the session idle longest ends early (flagged
 // kEvicted) so a flood costs records, never memory.
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 
@@ -24,6 +26,8 @@ using namespace session;
 
 class SessionTableImpl {
   static constexpr int kMaxFragmentRounds = 256;
+  __extension__ using i128 = __int128;
+  static constexpr i128 kNotDue = static_cast<i128>(std::numeric_limits<std::int64_t>::max()) * 4;
 
  public:
   SessionTableImpl(SessionOptions opt, SessionObserver* obs)
@@ -399,12 +403,12 @@ class SessionTableImpl {
   // Inactivity: each protocol class has one timeout, so each class's list,
   // kept in order of last activity, expires from its head.
   void expire(std::int64_t now) {
+    fragments_.expire(now);
+    if (static_cast<i128>(now) <= next_expiry_) return;  // no head can be due yet
     for (int c = 0; c < 4; ++c) {
       while (lru_[c].head != kNoSession) {
         Session& s = sessions_[lru_[c].head];
-        // 128-bit difference: hostile timestamps sit at both ends of int64.
-        __extension__ using i128 = __int128;
-        if (static_cast<i128>(now) - s.last_seen <= timeout_for(s)) break;
+        if (static_cast<i128>(now) <= due(s)) break;
         if (s.closed) {
           end_session(lru_[c].head, 0);  // closed and quiet: its normal end
           continue;
@@ -413,8 +417,13 @@ class SessionTableImpl {
         end_session(lru_[c].head, session_flag::kTimedOut);
       }
     }
-    fragments_.expire(now);
+    next_expiry_ = kNotDue;
+    for (const Lru& l : lru_)
+      if (l.head != kNoSession) next_expiry_ = std::min(next_expiry_, due(sessions_[l.head]));
   }
+
+  // The capture time after which S times out. 128-bit: hostile timestamps sit at both ends of int64.
+  i128 due(const Session& s) const { return static_cast<i128>(s.last_seen) + timeout_for(s); }
 
   std::uint32_t oldest_idle() const {
     std::uint32_t best = kNoSession;
@@ -427,6 +436,7 @@ class SessionTableImpl {
 
   void link(std::uint32_t i) {
     Session& s = sessions_[i];
+    next_expiry_ = std::min(next_expiry_, due(s));
     Lru& l = lru_[lru_class(s)];
     s.prev = l.tail;
     s.next = kNoSession;
@@ -477,6 +487,11 @@ class SessionTableImpl {
   FlowKey key_;
   std::uint32_t current_ = kNoSession;  // session of the last process_level()
   std::int64_t clock_ = kNeverSeen;       // time of the last packet whose timestamp the reader trusted
+  // A lower bound of the earliest due() of any live session, so that expire()
+  // costs one comparison per packet instead of a look at every list: link()
+  // lowers it, and a session's due time only moves later otherwise (its idle
+  // clock never moves back). Recomputed from the list heads after each sweep.
+  i128 next_expiry_ = kNotDue;
   DecodedPacket redecoded_;
 };
 
