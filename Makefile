@@ -17,19 +17,27 @@ DEPS := g++ cmake ninja-build pkg-config python3 \
         libtomlplusplus-dev libpsl-dev publicsuffix libmaxminddb-dev libsqlite3-dev sqlite3 libpcap-dev \
         libmaxmind-db-writer-perl libpcre2-dev
 
-.PHONY: all deps build asan demo test test-unit test-asan bench clean fuzz-build fuzz test-fuzz
+# Extra Debian packages only `make bench` needs (Scapy is one of its peers).
+BENCH_DEPS := python3-scapy
+
+.PHONY: all deps bench-deps build asan demo test test-unit test-asan bench clean fuzz-build fuzz test-fuzz
 
 all: build
 
-deps:
-	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+# Installs the Debian packages of $(1) that are missing (apt-get, as root or through sudo).
+define install_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing missing Debian packages:" $$missing; \
+	  echo "make $@: installing missing Debian packages:" $$missing; \
 	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 	  echo "wireshark-common wireshark-common/install-setuid boolean false" | $$SUDO debconf-set-selections; \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEPS))
 
 build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
@@ -73,8 +81,13 @@ fuzz: build fuzz-build
 test-fuzz: build fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(BUILD)/tests/fuzz/pcapscope-make-seeds $(FUZZ_CI_SECONDS) $(FUZZ_JOBS)
 
-bench: build
-	bench/run.sh $(BUILD)
+bench-deps:
+	$(call install_missing,$(BENCH_DEPS))
+
+# make bench BENCH_QUICK=1   a fast try (2 copies, small slices, results under $(BUILD)/bench-data)
+# make bench COPIES=N        the large capture is N copies of the corpus (default 8)
+bench: build bench-deps
+	BENCH_QUICK=$(BENCH_QUICK) bench/run.sh $(BUILD) $(COPIES)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,49 +1,59 @@
 #!/usr/bin/env bash
-# End-to-end benchmark: builds a large real-traffic capture from the corpus,
-# runs the Google Benchmark read/decode suite, then times pcapscope against
-# capinfos, tcpdump and tshark on the same file in the same run (ratios, not
-# lone absolute times: the machines are shared and noisy).
+# The benchmarks of `make bench`, in one run (the machines are shared and
+# noisy: ratios taken side by side mean more than lone absolute times):
+#   1. the captures (bench/e2e_data.sh): 1x, COPIES x and COPIES x one after
+#      another, from the Ethernet pcaps of ../shared/corpus/suricata (or, with
+#      no ../shared, written by the project's own tools)
+#   2. the Google Benchmark micro-benchmarks on the 1x capture
+#   3. the end-to-end table of issue 7 (bench/e2e.sh): pcapscope against
+#      sha256sum, capinfos, tcpdump, tshark and Scapy -> bench/results.md
+#   4. single features next to tshark: CSV fields, the protocol stage's cost,
+#      display filters
 #
-# usage: bench/run.sh BUILD_DIR [COPIES]
+# usage: bench/run.sh BUILD_DIR [COPIES]   (COPIES default 8)
+# env:   BENCH_QUICK=1   a fast try: 2 copies, 2 runs, small slices, no part 4,
+#                        the report under BUILD_DIR/bench-data
+#        BENCH_FILTER    --benchmark_filter for part 2 (default: all)
 set -euo pipefail
 build=${1:-build}
-copies=${2:-10}
 here=$(cd "$(dirname "$0")" && pwd)
-shared=${PCAPSCOPE_SHARED:-$here/../../shared}
+quick=${BENCH_QUICK:-}
+if [ -n "$quick" ]; then
+  copies=${2:-2}
+  export BENCH_RUNS=${BENCH_RUNS:-2} BENCH_TSHARK_PACKETS=${BENCH_TSHARK_PACKETS:-20000}
+  export BENCH_SCAPY_PACKETS=${BENCH_SCAPY_PACKETS:-3000}
+  gbench_filter=${BENCH_FILTER:-'^BM_Read(Decode)?/'}
+else
+  copies=${2:-8}
+  gbench_filter=${BENCH_FILTER:-.}
+fi
 work=$build/bench-data
 mkdir -p "$work"
-pcap=$work/bench-$copies.pcap
 
-if [ ! -s "$pcap" ]; then
-  awk -F'\t' 'NR>1 && $2=="pcap" && $3=="ether" && $5==0 && $1 !~ /\.gz$/ {print "'"$shared"'/corpus/" $1}' \
-    "$shared/corpus/MANIFEST.tsv" > "$work/list.txt"
-  python3 "$shared/bench/make-bench-pcap.py" "$pcap" "$copies" --list "$work/list.txt"
+mapfile -t captures < <("$here/e2e_data.sh" "$build" "$copies")
+one=${captures[0]} pcap=${captures[1]} seq=${captures[2]}
+for f in "$one" "$pcap" "$seq"; do
+  echo "$f: $("$build/pcapscope" info --no-decode --no-hash --format json "$f" |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print("{:,} packets, {:,} bytes".format(d["packets"], d["file_bytes"]))')"
+done
+
+echo
+echo "== Google Benchmark (micro-benchmarks per stage, PCAPSCOPE_BENCH_PCAP = the 1x capture) =="
+PCAPSCOPE_BENCH_PCAP=$one "$build/bench/pcapscope_bench" --benchmark_filter="$gbench_filter"
+
+echo
+"$here/e2e.sh" "$build" "$one" "$pcap" "$seq" "$copies"
+
+if [ -n "$quick" ]; then
+  echo
+  echo "(BENCH_QUICK: CSV fields, protocol stage and display filter sections skipped)"
+  exit 0
 fi
-ls -l "$pcap"
-"$build/pcapscope" info --no-decode "$pcap" | grep -E 'Packets|Captured bytes'
-
-echo
-echo "== Peak memory of a full read+decode pass (constant memory: bounded, not file-sized) =="
-/usr/bin/time -f "pcapscope info: max RSS %M KiB for a $(stat -c %s "$pcap")-byte file" \
-  "$build/pcapscope" info --no-hash "$pcap" > /dev/null
-
-echo
-echo "== Google Benchmark (read, read+decode) =="
-PCAPSCOPE_BENCH_PCAP=$pcap "$build/bench/pcapscope_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
-
-echo
-echo "== End to end, same file, same run (hyperfine) =="
-hyperfine --warmup 1 --runs 5 -N \
-  -n "pcapscope info --no-hash" "$build/pcapscope info --no-hash $pcap" \
-  -n "pcapscope info --no-hash --no-decode" "$build/pcapscope info --no-hash --no-decode $pcap" \
-  -n "capinfos -c" "capinfos -c $pcap" \
-  -n "tcpdump -r FILE -w /dev/null" "tcpdump -r $pcap -w /dev/null" \
-  --export-markdown "$work/hyperfine.md"
 echo
 echo "== CSV fields, pcapscope vs tshark -T fields (same fields, first 200,000 packets) =="
 # tshark dissects every layer of every packet (minutes for the whole file), so
 # this comparison runs on a 200k-packet slice carved with pcapscope itself.
-small=$work/bench-200k.pcap
+small=$work/$(basename "$pcap" .pcap)-first200k.pcap
 [ -s "$small" ] || "$build/pcapscope" export "$pcap" --slice 0:200000 -o "$small"
 fields=frame.number,ip.src,ip.dst,tcp.srcport,tcp.dstport,udp.srcport,udp.dstport
 targs=$(echo $fields | sed 's/,/ -e /g; s/^/-e /')
@@ -52,12 +62,6 @@ hyperfine --warmup 1 --runs 3 \
   -n "tshark -T fields" "tshark -n -r $small -T fields -E occurrence=f $targs" \
   -N --output=pipe --export-markdown "$work/hyperfine-fields.md"
 
-echo
-echo "== Sessions: pcapscope sessions vs tshark -z conv,tcp -z conv,udp (same 200k-packet slice, same run) =="
-hyperfine --warmup 1 --runs 3 -N --output=pipe \
-  -n "pcapscope sessions --format json" "$build/pcapscope sessions --format json $small" \
-  -n "tshark -q -z conv,tcp -z conv,udp" "tshark -n -q -r $small -z conv,tcp -z conv,udp" \
-  --export-markdown "$work/hyperfine-sessions.md"
 echo
 echo "== Protocol stage cost: sessions with and without it (whole file, same run) =="
 npk=$(capinfos -M -c -T "$pcap" | awk -F'\t' 'NR==2 {print $2}')
@@ -73,30 +77,11 @@ for r in runs:
     print(f"{r['command']}: {n / r['mean'] / 1e6:.2f} M packets/s (mean {r['mean']:.2f} s over {n} packets)")
 PY
 echo
-echo "== analyze next to sessions alone (whole file, same run) =="
-# analyze runs sessions + protocols + every detector and writes the report; its
-# baseline goes to the work directory and --no-learn keeps runs identical.
-export PCAPSCOPE_BASELINE="$work/bench-baseline.sqlite"
-hyperfine --warmup 1 --runs 3 -N --output=pipe \
-  -n "analyze (report)" "$build/pcapscope analyze --no-learn --no-hash $pcap" \
-  -n "analyze --format jsonl" "$build/pcapscope analyze --no-learn --no-hash --format jsonl $pcap" \
-  -n "sessions --format json" "$build/pcapscope sessions --format json $pcap" \
-  --export-json "$work/hyperfine-analyze.json" --export-markdown "$work/hyperfine-analyze.md"
-python3 - "$work/hyperfine-analyze.json" "$npk" <<'PY'
-import json, sys
-runs = json.load(open(sys.argv[1]))["results"]
-n = int(sys.argv[2])
-base = runs[-1]["mean"]
-for r in runs:
-    print(f"{r['command']}: {n / r['mean'] / 1e6:.2f} M packets/s, {r['mean'] / base:.2f}x the time of sessions")
-PY
-unset PCAPSCOPE_BASELINE
-echo
 echo "== Display filters: packets --filter and export --filter next to no filter and tshark -Y (same run) =="
 # tshark takes minutes over the whole file, so this section uses its first
 # 200,000 packets (carved with pcapscope export). Two filters: one over header
 # fields only, one naming an application field (runs sessions + protocols).
-slice=$work/bench-200k.pcap
+slice=$small
 [ -s "$slice" ] || "$build/pcapscope" export --slice 0:200000 "$pcap" -o "$slice" 2>/dev/null
 nsl=$("$build/pcapscope" info --no-decode --no-hash --format json "$slice" | python3 -c 'import json,sys; print(json.load(sys.stdin)["packets"])')
 hdr='tcp.port == 443 && tcp.len > 0 && ip.ttl < 128'
@@ -123,7 +108,3 @@ for ours, theirs in (("packets --filter header", "tshark -Y header"), ("packets 
 for ours, base in (("packets --filter header", "packets (no filter)"), ("export --filter header", "export (no filter)")):
     print(f"{ours}: {runs[ours] / runs[base]:.2f}x the time of {base}")
 PY
-echo
-echo "== Sessions on the whole file: peak memory =="
-/usr/bin/time -f "pcapscope sessions: %e s, max RSS %M KiB for $(stat -c %s "$pcap") bytes" \
-  "$build/pcapscope" sessions --format json "$pcap" > /dev/null

@@ -3,7 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -12,8 +16,10 @@
 #include "cli/common.h"
 #include "cli/filter_options.h"
 #include "cli/frame_annotator.h"
+#include "cli/packet_batches.h"
 #include "cli/session_options.h"
 #include "cli/selection.h"
+#include "cli/threads.h"
 #include "core/evidence_file.h"
 #include "pcapscope/writer.h"
 
@@ -29,6 +35,7 @@ struct ExportOptions {
   std::string filter;  // display filter (--filter)
   bool sessions = false;  // with --filter: every packet of a session with a matching packet
   bool force = false;
+  unsigned threads = 0;  // -j (0: PCAPSCOPE_THREADS or every core)
   ConfigFlags config;  // the session stage's settings, for uids and application fields
 };
 
@@ -60,6 +67,47 @@ MatchedSessions find_matching_sessions(const ExportOptions& opt, const std::opti
   return m;
 }
 
+// A header-only filter runs on every thread (one compiled filter each); the
+// packets are written in their order on this one. WRITE(packet, interfaces
+// known when it was read).
+using WriteFn = std::function<void(const Packet&, std::span<const Interface>)>;
+Timeline carve_parallel(const ExportOptions& opt, const std::optional<Slice>& slice, unsigned threads,
+                        const WriteFn& write) {
+  struct Worker {
+    std::optional<filter::Filter> filter;
+    DecodedPacket dec;
+  };
+  std::vector<Worker> workers(threads);
+  for (Worker& w : workers) w.filter = compile_filter_or_die(opt.filter, filter::Subject::kPacket);
+  const Timeline* timeline = nullptr;
+  PacketBatches batches(
+      threads,
+      [&workers](unsigned id, PacketBatch& batch) {
+        Worker& w = workers[id];
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          decode(batch.packet(i), w.dec);
+          batch.keep[i] = w.filter->matches(w.dec) ? 1 : 0;
+        }
+      },
+      [&](PacketBatch& batch) {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          if (!batch.keep[i]) continue;
+          const std::vector<Interface>& all = timeline->interfaces();
+          write(batch.packet(i), std::span<const Interface>(all).first(std::min(batch.interfaces_known(i), all.size())));
+        }
+      });
+  Timeline tl = for_each_selected(
+      opt.files, slice,
+      [&](const Packet& pkt, const SelectionContext& ctx) {
+        timeline = ctx.timeline;
+        batches.add(pkt, ctx.first_ts_ns, ctx.timeline->interfaces().size());
+      },
+      nullptr, opt.bpf);
+  timeline = &tl;  // the walk's timeline was moved out to TL
+  batches.finish();
+  return tl;
+}
+
 int run(const ExportOptions& opt) {
   if (opt.output == "-") die("-o", "writing a capture to stdout is not supported; name a file");
   for (const auto& in : opt.files) {
@@ -73,6 +121,7 @@ int run(const ExportOptions& opt) {
   auto slice = parse_slice_option(opt.slice);
   const SessionOptions so = resolve_session_options(opt.config);
   const std::optional<filter::Filter> flt = compile_filter_or_die(opt.filter, filter::Subject::kPacket);
+  const unsigned threads = resolve_threads(opt.threads);
   if (opt.sessions && !flt) die("--sessions", "needs --filter: the sessions to carve are those with a matching packet");
   if (opt.sessions) {
     for (const auto& in : opt.files)
@@ -91,7 +140,22 @@ int run(const ExportOptions& opt) {
 
   std::unique_ptr<CaptureWriter> writer;
   std::uint64_t written = 0;
-  Timeline tl = for_each_selected(opt.files, slice, [&](const Packet& pkt, const SelectionContext& ctx) {
+  // Interfaces of pcapng inputs can appear mid-file, so the writer is created
+  // when the first packet to write is known and sees the interfaces known then.
+  auto write = [&](const Packet& pkt, std::span<const Interface> interfaces) {
+    if (!writer) {
+      auto w = CaptureWriter::create(opt.output, fmt, std::vector<Interface>(interfaces.begin(), interfaces.end()),
+                                     opt.force);
+      if (!w) die(opt.output, w.error().message);
+      writer = std::move(w).value();
+    }
+    auto r = writer->write(pkt);
+    if (!r) die(opt.output, r.error().message);
+    ++written;
+  };
+  std::optional<Timeline> parallel;
+  if (threads > 1 && flt && !annotator.active()) parallel = carve_parallel(opt, slice, threads, write);
+  Timeline tl = parallel ? std::move(*parallel) : for_each_selected(opt.files, slice, [&](const Packet& pkt, const SelectionContext& ctx) {
     if (flt) {
       decode(pkt, dec);
       annotator.attach(pkt, dec);
@@ -101,16 +165,7 @@ int run(const ExportOptions& opt) {
       annotator.release(pkt);
       if (!keep) return;
     }
-    if (!writer) {
-      // Interfaces of pcapng inputs can appear mid-file, so the writer is
-      // created when the first packet is known and sees every interface then.
-      auto w = CaptureWriter::create(opt.output, fmt, ctx.timeline->interfaces(), opt.force);
-      if (!w) die(opt.output, w.error().message);
-      writer = std::move(w).value();
-    }
-    auto r = writer->write(pkt);
-    if (!r) die(opt.output, r.error().message);
-    ++written;
+    write(pkt, ctx.timeline->interfaces());
   }, annotator.active() ? &every : nullptr, opt.bpf);
   if (!writer) {
     auto w = CaptureWriter::create(opt.output, fmt, tl.interfaces(), opt.force);
@@ -139,6 +194,7 @@ void add_export_command(CLI::App& app, int& exit_code) {
                   "Display filter (Wireshark syntax): carve only matching packets (docs/filters.md)");
   cmd->add_flag("--sessions", opt->sessions,
                 "With --filter: carve every packet of each session that has a matching packet");
+  add_threads_option(*cmd, opt->threads);
   add_config_flags(*cmd, opt->config);
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }

@@ -6,17 +6,18 @@
 #include <array>
 #include <functional>
 #include <memory>
-#include <unordered_map>
-
-#include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cli/common.h"
 #include "cli/filter_options.h"
 #include "cli/frame_annotator.h"
+#include "cli/packet_batches.h"
 #include "cli/selection.h"
 #include "cli/session_options.h"
+#include "cli/threads.h"
 #include "pcapscope/session.h"
 #include "core/edit_distance.h"
 #include "output/packet_printer.h"
@@ -36,6 +37,7 @@ struct PacketsOptions {
   std::string bpf;     // capture filter (--bpf), applied before decoding
   bool show = false;
   bool hex = false;
+  unsigned threads = 0;  // -j (0: PCAPSCOPE_THREADS or every core)
   ConfigFlags config;  // the session stage's settings, for uid and application fields
 };
 
@@ -72,6 +74,39 @@ std::vector<const FieldDef*> parse_fields(const std::string& list) {
   return out;
 }
 
+// One printer, filter and decode buffer per worker: none of them is shared.
+Timeline run_parallel(const PacketsOptions& opt, const PrintOptions& po, unsigned threads) {
+  struct Worker {
+    std::unique_ptr<PacketPrinter> printer;
+    std::optional<filter::Filter> filter;
+    DecodedPacket dec;
+  };
+  std::vector<Worker> workers(threads);
+  for (Worker& w : workers) {
+    w.printer = make_printer(po);
+    w.filter = compile_filter_or_die(opt.filter, filter::Subject::kPacket);
+  }
+  PacketBatches batches(
+      threads,
+      [&workers](unsigned id, PacketBatch& batch) {
+        Worker& w = workers[id];
+        PacketContext pctx;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          decode(batch.packet(i), w.dec);
+          if (w.filter && !w.filter->matches(w.dec)) continue;
+          pctx.first_ts_ns = batch.first_ts_ns(i);
+          w.printer->print(w.dec, pctx, batch.text);
+        }
+      },
+      [](PacketBatch& batch) { Stdout::write(batch.text); });
+  Timeline tl = for_each_selected(
+      opt.files, parse_slice_option(opt.slice),
+      [&](const Packet& pkt, const SelectionContext& sctx) { batches.add(pkt, sctx.first_ts_ns, 0); }, nullptr, opt.bpf);
+  batches.finish();
+  Stdout::flush();
+  return tl;
+}
+
 int run(const PacketsOptions& opt) {
   // Resolved before anything is printed: a bad setting stops the run whether or not sessions are tracked.
   const SessionOptions session_opt = resolve_session_options(opt.config);
@@ -85,6 +120,7 @@ int run(const PacketsOptions& opt) {
   if (po.format == OutputFormat::kCsv && (po.show || po.hex)) die("--format csv", "--show and --hex need text or json");
   auto slice = parse_slice_option(opt.slice);
   const std::optional<filter::Filter> flt = compile_filter_or_die(opt.filter, filter::Subject::kPacket);
+  const unsigned threads = resolve_threads(opt.threads);
 
   auto printer = make_printer(po);
   std::string out;
@@ -98,6 +134,13 @@ int run(const PacketsOptions& opt) {
   const bool want_app = (flt && flt->needs_app_fields()) ||
                         std::any_of(po.fields.begin(), po.fields.end(), [](const FieldDef* f) { return f->app; });
   FrameAnnotator annotator(session_opt, want_uid, want_app);
+  // Packets alone (no uid, no application field) are decoded, filtered and
+  // printed on every thread; the others need the session stage in order.
+  if (threads > 1 && !annotator.active()) {
+    Timeline tl = run_parallel(opt, po, threads);
+    report_damage(tl);
+    return kExitOk;
+  }
   PacketVisitor every = [&](const Packet& pkt, const SelectionContext& sctx) { annotator.observe(pkt, sctx.selected); };
 
   Timeline tl = for_each_selected(
@@ -137,6 +180,7 @@ void add_packets_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--show", opt->show, "Show every layer with every field of its table");
   cmd->add_flag("--hex", opt->hex, "Add a hex dump of the captured bytes");
   add_bpf_option(*cmd, opt->bpf);
+  add_threads_option(*cmd, opt->threads);
   add_config_flags(*cmd, opt->config);
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }

@@ -1,0 +1,18 @@
+// How many threads a command uses: -j N, else PCAPSCOPE_THREADS, else every core.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pcapscope::cli {
+
+// Adds -j/--threads to CMD, stored in THREADS (0: not given).
+void add_threads_option(CLI::App& cmd, unsigned& threads);
+
+// The thread count to use: THREADS when given, else PCAPSCOPE_THREADS, else
+// std::thread::hardware_concurrency(). A PCAPSCOPE_THREADS that is not a
+// whole number from 1 to kMaxThreads stops the command with a one-line error.
+unsigned resolve_threads(unsigned threads);
+
+inline constexpr unsigned kMaxThreads = 256;
+
+}  // namespace pcapscope::cli
