@@ -168,6 +168,42 @@ class SessionTable {
   const SessionRecord* process(const DecodedPacket& pkt);
   // End of input: every live session ends, oldest first.
   void finish();
+
+  // process() in parts, for a caller that divides packets among several
+  // tables by shard_hash() (cli/sharded_sessions.h). One table defragments
+  // the whole capture, so that every fragment meets its datagram whatever
+  // the shards; every table's clock moves with every packet of the capture
+  // (advance_clock), so sessions time out as they would in one table; each
+  // table then processes the packets of its shard (process_defragmented).
+  // process(pkt) is advance_clock(pkt), defragment(pkt), process_defragmented(result).
+  enum class Defrag : std::uint8_t {
+    kWhole,              // OUT: PKT itself, or the rebuilt datagram (valid until the next call)
+    kFirstFragmentOnly,  // OUT: PKT, a first fragment whose datagram cannot be rebuilt
+    kNothing,            // a fragment held back or dropped: nothing to process
+  };
+  void advance_clock(const Packet& pkt);
+  Defrag defragment(const DecodedPacket& pkt, const DecodedPacket*& out);
+  const SessionRecord* process_defragmented(const DecodedPacket& pkt, bool first_fragment_only = false);
+
+  // Tunnels make one packet part of several sessions (one per IP level), and
+  // an inner session can cross several tunnels: no one address pair keeps
+  // every session of a tunnelled packet in one shard. So the table that sees
+  // every packet (the defragmenting one) also keeps the tunnels' own
+  // sessions: process_outer_levels() processes every level but the innermost
+  // (that one too when it carries a tunnel, a GRE keepalive) and says what is
+  // left; the innermost level's table, chosen by shard_hash (its address
+  // pair, the same in both directions), takes it with process_innermost(),
+  // PARENT being the uid of the tunnel session around it.
+  // process_defragmented(pkt) is process_outer_levels then process_innermost
+  // in one table.
+  struct InnerLevel {
+    bool pending = false;             // an innermost level is left for a shard
+    std::array<char, 20> parent{};    // uid of the session around it (empty: none)
+    std::uint64_t shard_hash = 0;
+  };
+  InnerLevel process_outer_levels(const DecodedPacket& pkt, bool first_fragment_only);
+  const SessionRecord* process_innermost(const DecodedPacket& pkt, bool first_fragment_only,
+                                         const std::array<char, 20>& parent);
   const SessionStats& stats() const;
   std::size_t live() const;
 

@@ -25,6 +25,8 @@
 #include "cli/filter_options.h"
 #include "cli/selection.h"
 #include "cli/session_options.h"
+#include "cli/sharded_sessions.h"
+#include "cli/threads.h"
 #include "core/edit_distance.h"
 #include "output/session_writer.h"
 #include "pcapscope/decode.h"
@@ -43,6 +45,7 @@ struct SessionsOptions {
   bool no_protocols = false;
   std::string where;
   std::string bpf;  // capture filter (--bpf)
+  unsigned threads = 0;  // -j (0: PCAPSCOPE_THREADS or every core)
   ConfigFlags flags;
 };
 
@@ -99,10 +102,14 @@ class RecordSink final : public SessionObserver {
 
   void finish() {
     if (!less_) return;  // the reorder buffer drained as the last sessions ended
+    // Ties in start order: records arrive in the order sessions end, which
+    // is not the same with several threads.
     auto cmp = [this](const SessionRecord& a, const SessionRecord& b) {
-      return opt_.desc ? less_(b, a) : less_(a, b);
+      if (opt_.desc ? less_(b, a) : less_(a, b)) return true;
+      if (opt_.desc ? less_(a, b) : less_(b, a)) return false;
+      return a.index < b.index;
     };
-    std::stable_sort(all_.begin(), all_.end(), cmp);
+    std::sort(all_.begin(), all_.end(), cmp);
     for (const SessionRecord& r : all_) emit(r);
   }
 
@@ -141,6 +148,7 @@ int run(const SessionsOptions& opt) {
     die("--sort", why);
   }
   const SessionOptions sopt = resolve_session_options(opt.flags);
+  const unsigned threads = resolve_threads(opt.threads);
   Timeline tl = open_inputs(opt.files, opt.bpf);
   Packet pkt;
   const bool any = tl.next(pkt);
@@ -159,7 +167,16 @@ int run(const SessionsOptions& opt) {
   writer->begin(out);
   Stdout::write(out);
 
-  feed_sessions(tl, pkt, any, table);
+  SessionStats st;
+  if (threads > 1) {
+    ShardedSessions sharded(threads, sopt, !opt.no_protocols, sink);
+    for (bool have = any; have; have = tl.next(pkt)) sharded.add(pkt);
+    sharded.finish();
+    st = sharded.stats();
+  } else {
+    feed_sessions(tl, pkt, any, table);
+    st = table.stats();
+  }
   sink.finish();
   out.clear();
   writer->end(out);
@@ -171,7 +188,6 @@ int run(const SessionsOptions& opt) {
     for (const auto& [name, n] : sink.anomalies()) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", name, n);
     fmt::print(stderr, "pcapscope: sessions: anomalies seen: {}\n", list);
   }
-  const SessionStats& st = table.stats();
   if (st.evicted > 0) {
     fmt::print(stderr,
                "pcapscope: sessions: {} sessions ended early because {} were live at once (raise --max-sessions or "
@@ -196,6 +212,7 @@ void add_sessions_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-protocols", opt->no_protocols,
                 "Skip the protocol stage: no service identification (faster; service stays unset)");
   add_bpf_option(*cmd, opt->bpf);
+  add_threads_option(*cmd, opt->threads);
   add_session_flags(*cmd, opt->flags);
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }

@@ -40,27 +40,41 @@ class SessionTableImpl {
 
   const SessionRecord* process(const DecodedPacket& pkt) {
     ++stats_.packets;
+    if (pkt.packet) advance_clock(*pkt.packet);
+    const DecodedPacket* whole = nullptr;
+    switch (defragment(pkt, whole)) {
+      case SessionTable::Defrag::kWhole: return process_flow(*whole);
+      case SessionTable::Defrag::kFirstFragmentOnly: return process_flow(*whole, /*first_fragment_only=*/true);
+      case SessionTable::Defrag::kNothing: return nullptr;
+    }
+    return nullptr;
+  }
+
+  void advance_clock(const Packet& p) {
     // A timestamp the reader found far from its neighbours (damage, clock
     // jumps) must not time every live session out at once: it does not move
     // the clock.
-    if (pkt.packet && !(pkt.packet->record_flags & record_flag::kTimestampJump)) {
-      clock_ = pkt.packet->ts_ns;
-      expire(clock_);
-    }
-    Packet whole;
-    switch (fragments_.add(pkt, whole)) {
+    if (p.record_flags & record_flag::kTimestampJump) return;
+    clock_ = p.ts_ns;
+    expire(clock_);
+  }
+
+  SessionTable::Defrag defragment(const DecodedPacket& pkt, const DecodedPacket*& out) {
+    switch (fragments_.add(pkt, whole_)) {
       case FragmentReassembler::Outcome::kNotFragment:
-        return process_flow(pkt);
+        out = &pkt;
+        return SessionTable::Defrag::kWhole;
       case FragmentReassembler::Outcome::kHeld:
         ++stats_.fragments;
-        return nullptr;
+        return SessionTable::Defrag::kNothing;
       case FragmentReassembler::Outcome::kDropped:
         // A first fragment whose datagram cannot be rebuilt (cut short by the
         // capture, too large ...) still shows its transport header: the
         // conversation it belongs to is known, so it counts there, as tshark
         // counts it. Later fragments carry no ports and stay out.
         ++stats_.fragments;
-        return process_flow(pkt, /*first_fragment_only=*/true);
+        out = &pkt;
+        return SessionTable::Defrag::kFirstFragmentOnly;
       case FragmentReassembler::Outcome::kComplete:
         break;
     }
@@ -72,21 +86,74 @@ class SessionTableImpl {
     // Each round costs one packet copy, so the bound keeps a hostile packet
     // linear in practice; past it the packet is reported, not processed.
     for (int round = 0; round < kMaxFragmentRounds; ++round) {
-      decode(whole, redecoded_);
-      const auto outcome = fragments_.add(redecoded_, whole);  // the reassembler alternates buffers
-      if (outcome == FragmentReassembler::Outcome::kNotFragment) return process_flow(redecoded_);
-      if (outcome != FragmentReassembler::Outcome::kComplete) return nullptr;
+      decode(whole_, redecoded_);
+      const auto outcome = fragments_.add(redecoded_, whole_);  // the reassembler alternates buffers
+      if (outcome == FragmentReassembler::Outcome::kNotFragment) {
+        out = &redecoded_;
+        return SessionTable::Defrag::kWhole;
+      }
+      if (outcome != FragmentReassembler::Outcome::kComplete) return SessionTable::Defrag::kNothing;
     }
     anomaly(*pkt.packet, {}, "fragment_nesting_too_deep");
-    return nullptr;
+    return SessionTable::Defrag::kNothing;
+  }
+
+  const SessionRecord* process_defragmented(const DecodedPacket& pkt, bool first_fragment_only) {
+    ++stats_.packets;
+    return process_flow(pkt, first_fragment_only);
+  }
+
+  // process_flow() in two parts (SessionTable::process_outer_levels): the
+  // same loop, stopped before the innermost level unless that one carries a
+  // tunnel itself.
+  SessionTable::InnerLevel process_outer_levels(const DecodedPacket& pkt, bool first_fragment_only) {
+    ++stats_.packets;
+    SessionTable::InnerLevel inner;
+    std::array<int, kMaxIpLevels> levels;
+    const int n = ip_levels(pkt, levels);
+    if (n == 0) {
+      ++stats_.not_ip;
+      return inner;
+    }
+    const int innermost = levels[static_cast<std::size_t>(n - 1)];
+    const int outer = carries_tunnel(pkt, innermost) ? n : n - 1;
+    for (int level = 0; level < outer; ++level) {
+      if (!extract_flow(pkt, levels[static_cast<std::size_t>(level)], flow_)) return inner;
+      if (first_fragment_only && level == n - 1 && !flow_.transport_layer) return inner;
+      const SessionRecord* rec = process_level(pkt);
+      if (!rec) continue;
+      if (inner.parent[0] && !rec->tunnel_parent[0]) sessions_[current_].record.tunnel_parent = inner.parent;
+      inner.parent = rec->uid;
+    }
+    if (outer == n || !extract_flow(pkt, innermost, flow_)) return inner;
+    if (first_fragment_only && !flow_.transport_layer) return inner;
+    inner.pending = true;
+    inner.shard_hash = pair_hash(flow_.src, flow_.dst);
+    return inner;
+  }
+
+  const SessionRecord* process_innermost(const DecodedPacket& pkt, bool first_fragment_only,
+                                         const std::array<char, 20>& parent) {
+    ++stats_.packets;
+    std::array<int, kMaxIpLevels> levels;
+    const int n = ip_levels(pkt, levels);
+    if (n == 0 || !extract_flow(pkt, levels[static_cast<std::size_t>(n - 1)], flow_)) return nullptr;
+    if (first_fragment_only && !flow_.transport_layer) return nullptr;
+    const SessionRecord* rec = process_level(pkt);
+    if (rec && parent[0] && !rec->tunnel_parent[0]) sessions_[current_].record.tunnel_parent = parent;
+    return rec;
   }
 
   void finish() {
     // Oldest first, so records come out in the order sessions went idle.
     while (live_ > 0) {
       const std::uint32_t i = oldest_idle();
-      // Only a TCP session can be seen to be still open; UDP and ICMP have no close.
       const Session& s = sessions_[i];
+      if (overdue(s)) {  // idle past its timeout, not yet swept (see process_level)
+        end_idle(i);
+        continue;
+      }
+      // Only a TCP session can be seen to be still open; UDP and ICMP have no close.
       const bool open = s.transport == Transport::kTcp && !s.tcp.over();
       end_session(i, open ? session_flag::kEndOfInput : 0);
     }
@@ -96,6 +163,39 @@ class SessionTableImpl {
   std::size_t live() const { return live_; }
 
  private:
+  // Whether an encapsulation follows the IP layer at INDEX (a GRE keepalive,
+  // VXLAN carrying ARP): its session is a tunnel's, wherever the packet ends.
+  static bool carries_tunnel(const DecodedPacket& pkt, int index) {
+    for (std::size_t i = static_cast<std::size_t>(index) + 1; i < pkt.layer_count; ++i) {
+      switch (pkt.layers[i].proto) {
+        case Proto::kGre:
+        case Proto::kErspan:
+        case Proto::kVxlan:
+        case Proto::kGeneve:
+        case Proto::kGtpU:
+        case Proto::kTeredo: return true;
+        default: break;
+      }
+    }
+    return false;
+  }
+
+  // The same for both directions. Not seeded: a shard is a unit of work, not
+  // a table an attacker can overfill (each shard's own tables are seeded).
+  static std::uint64_t pair_hash(const IpAddress& x, const IpAddress& y) {
+    auto fold = [](const IpAddress& a) {
+      std::uint64_t lo = 0, hi = 0;
+      std::memcpy(&lo, a.bytes.data(), 8);
+      std::memcpy(&hi, a.bytes.data() + 8, 8);
+      std::uint64_t h = lo * 0x9E3779B97F4A7C15ULL ^ (hi + 0x632BE59BD9B4E019ULL);
+      return h ^ (h >> 29);
+    };
+    const std::uint64_t a = fold(x), b = fold(y);
+    std::uint64_t h = (a ^ b) + std::min(a, b) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 31;
+    return h * 0x94D049BB133111EBULL;
+  }
+
   static std::uint64_t random_seed() {
     std::random_device rd;
     return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
@@ -157,6 +257,15 @@ class SessionTableImpl {
     const std::uint64_t h = hash_key(key_, seed_);
     std::uint32_t i = index_.find(key_, h, [&](std::uint32_t j) { return sessions_[j].key == key_; });
     const Packet& p = *pkt.packet;
+    if (i != kNoSession && overdue(sessions_[i])) {
+      // The sweep goes down each list in order of activity and stops at the
+      // first session not yet due; with timestamps out of order, one behind
+      // it can be overdue. Its own next packet must not revive it: whether a
+      // session times out depends on its idle time alone, never on its
+      // neighbours (which is also what lets sharded tables agree with one).
+      end_idle(i);
+      i = kNoSession;
+    }
     if (i != kNoSession) {
       Session& s = sessions_[i];
       if (s.transport == Transport::kTcp && s.tcp.is_reuse(tcp_segment())) {
@@ -409,12 +518,7 @@ class SessionTableImpl {
       while (lru_[c].head != kNoSession) {
         Session& s = sessions_[lru_[c].head];
         if (static_cast<i128>(now) <= due(s)) break;
-        if (s.closed) {
-          end_session(lru_[c].head, 0);  // closed and quiet: its normal end
-          continue;
-        }
-        ++stats_.timed_out;
-        end_session(lru_[c].head, session_flag::kTimedOut);
+        end_idle(lru_[c].head);
       }
     }
     next_expiry_ = kNotDue;
@@ -424,6 +528,17 @@ class SessionTableImpl {
 
   // The capture time after which S times out. 128-bit: hostile timestamps sit at both ends of int64.
   i128 due(const Session& s) const { return static_cast<i128>(s.last_seen) + timeout_for(s); }
+  bool overdue(const Session& s) const { return clock_ != kNeverSeen && static_cast<i128>(clock_) > due(s); }
+
+  // Ends a session idle past its timeout: a closed one normally, any other as timed out.
+  void end_idle(std::uint32_t i) {
+    if (sessions_[i].closed) {
+      end_session(i, 0);  // closed and quiet: its normal end
+      return;
+    }
+    ++stats_.timed_out;
+    end_session(i, session_flag::kTimedOut);
+  }
 
   std::uint32_t oldest_idle() const {
     std::uint32_t best = kNoSession;
@@ -434,15 +549,30 @@ class SessionTableImpl {
     return best;
   }
 
+  // Each list is kept in order of idle clock (last_seen), not of activity:
+  // a class has one timeout, so the sweep then ends exactly the sessions idle
+  // past it and stops at the first that is not (with timestamps out of order,
+  // an activity-ordered list would hide an overdue session behind a younger
+  // one, and whether it timed out would depend on its neighbours, which
+  // sharded tables do not share). In capture order a session goes to the
+  // tail; one whose clock is behind walks back, at most kMaxWalk places (a
+  // hostile capture cannot make linking cost more than that).
+  static constexpr int kMaxWalk = 64;
   void link(std::uint32_t i) {
     Session& s = sessions_[i];
     next_expiry_ = std::min(next_expiry_, due(s));
     Lru& l = lru_[lru_class(s)];
-    s.prev = l.tail;
-    s.next = kNoSession;
-    if (l.tail != kNoSession) sessions_[l.tail].next = i;
-    else l.head = i;
-    l.tail = i;
+    std::uint32_t after = l.tail;
+    if (s.last_seen != kNeverSeen) {
+      for (int walked = 0; after != kNoSession && sessions_[after].last_seen > s.last_seen && walked < kMaxWalk; ++walked)
+        after = sessions_[after].prev;
+    }
+    s.prev = after;
+    s.next = after == kNoSession ? l.head : sessions_[after].next;
+    if (after == kNoSession) l.head = i;
+    else sessions_[after].next = i;
+    if (s.next == kNoSession) l.tail = i;
+    else sessions_[s.next].prev = i;
   }
   void unlink(std::uint32_t i) {
     Session& s = sessions_[i];
@@ -456,9 +586,11 @@ class SessionTableImpl {
   void touch(std::uint32_t i, std::int64_t now) {
     Session& s = sessions_[i];
     // Capture time can step backwards (merged or unsorted inputs): activity
-    // never moves a session's idle clock back.
-    if (now > s.last_seen || s.last_seen == kNeverSeen) s.last_seen = now;
-    if (lru_[lru_class(s)].tail != i) {
+    // never moves a session's idle clock back, nor its place in its list.
+    if (!(now > s.last_seen || s.last_seen == kNeverSeen)) return;
+    s.last_seen = now;
+    const bool in_place = lru_[lru_class(s)].tail == i && (s.prev == kNoSession || sessions_[s.prev].last_seen <= now);
+    if (!in_place) {
       unlink(i);
       link(i);
     }
@@ -492,6 +624,7 @@ class SessionTableImpl {
   // lowers it, and a session's due time only moves later otherwise (its idle
   // clock never moves back). Recomputed from the list heads after each sweep.
   i128 next_expiry_ = kNotDue;
+  Packet whole_;  // a rebuilt datagram (its bytes are the reassembler's), decoded into redecoded_
   DecodedPacket redecoded_;
 };
 
@@ -502,5 +635,19 @@ const SessionRecord* SessionTable::process(const DecodedPacket& pkt) { return im
 void SessionTable::finish() { impl_->finish(); }
 const SessionStats& SessionTable::stats() const { return impl_->stats(); }
 std::size_t SessionTable::live() const { return impl_->live(); }
+void SessionTable::advance_clock(const Packet& pkt) { impl_->advance_clock(pkt); }
+SessionTable::Defrag SessionTable::defragment(const DecodedPacket& pkt, const DecodedPacket*& out) {
+  return impl_->defragment(pkt, out);
+}
+const SessionRecord* SessionTable::process_defragmented(const DecodedPacket& pkt, bool first_fragment_only) {
+  return impl_->process_defragmented(pkt, first_fragment_only);
+}
+SessionTable::InnerLevel SessionTable::process_outer_levels(const DecodedPacket& pkt, bool first_fragment_only) {
+  return impl_->process_outer_levels(pkt, first_fragment_only);
+}
+const SessionRecord* SessionTable::process_innermost(const DecodedPacket& pkt, bool first_fragment_only,
+                                                     const std::array<char, 20>& parent) {
+  return impl_->process_innermost(pkt, first_fragment_only, parent);
+}
 
 }  // namespace pcapscope

@@ -26,7 +26,10 @@ BASE_KB = 64 * 1024
 
 def run_sessions(pcapscope, capture, env_extra):
     env = dict(os.environ, **env_extra)
-    proc = subprocess.Popen(["/usr/bin/time", "-f", "maxrss_kb=%M", pcapscope, "sessions", capture,
+    # One table (-j 1): the cost per live session is that table's. With N
+    # workers each holds 1/N of the cap, and records evicted by one wait in
+    # the start-order buffer for older sessions another still holds.
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "maxrss_kb=%M", pcapscope, "sessions", "-j", "1", capture,
                              "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     count = s0 = evicted = 0
     uid_hashes = set()

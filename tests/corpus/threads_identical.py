@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Output does not depend on the thread count: every command that takes -j
-prints (or carves) exactly the same bytes with -j 1 as with more threads than
-cores, over corpus captures of every kind (pcap, pcapng with several
+(packets, export, sessions) prints (or carves) exactly the same bytes with
+-j 1 as with more threads than cores, over corpus captures of every kind (pcap, pcapng with several
 interfaces, gzip, damaged and truncated files, several files as one
 timeline), and PCAPSCOPE_THREADS is read, and refused with one line when bad.
 
@@ -38,6 +38,9 @@ COMMANDS = [
     ("packets --filter", ["packets", "--filter", "tcp.len > 0 || udp.port in {53, 123} || icmp"], False),
     ("packets --hex --slice", ["packets", "--hex", "--slice", "3::2"], False),
     ("export --filter", ["export", "--filter", "ip.ttl < 128 || ipv6 || arp"], True),
+    ("sessions json", ["sessions", "--format", "json"], False),
+    ("sessions zeek --no-protocols", ["sessions", "--format", "zeek", "--no-protocols"], False),
+    ("sessions --sort", ["sessions", "--sort", "orig_bytes", "--desc", "--format", "csv"], False),
 ]
 
 

@@ -27,7 +27,8 @@ TEST_P(PcapMagicTest, ReadsRecordsInEitherResolutionAndByteOrder) {
   PcapFile f(c.be, c.nsec, 65535, 0x14000001);
   std::uint32_t frac = c.nsec ? 123456789 : 123456;
   f.record(1700000000, frac, payload(60, 1), 1514).record(1700000001, 0, payload(42, 2));
-  auto r = open_ok(write_tmp("magic.pcap", f.bytes));
+  // One file per case: ctest runs the cases as separate processes at once.
+  auto r = open_ok(write_tmp(std::string("magic-") + (c.be ? "be" : "le") + (c.nsec ? "-ns" : "-us") + ".pcap", f.bytes));
   ASSERT_TRUE(r);
   auto pkts = read_all(*r);
   ASSERT_EQ(pkts.size(), 2u);

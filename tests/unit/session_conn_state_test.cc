@@ -871,6 +871,35 @@ TEST(SessionTable, UdpInactivityTimeoutIsConfigurable) {
   EXPECT_EQ(one[0].orig_pkts, 2u);
 }
 
+// Timestamps out of order: a session times out by its own idle time, not
+// because the session touched before it is due. B's first packet comes after
+// A's but carries an earlier time; at 8.5 s B (last seen at 2 s) is past the
+// 5 s timeout though A (10 s) is not, so B's packet at 8.6 s starts a new
+// session. (Ordered by activity, B hid behind A and was revived; sharded
+// tables would not agree with one table then.)
+TEST(SessionTable, OutOfOrderTimestampsDoNotHideAnOverdueSession) {
+  Udp a, b, c;
+  b.cport = 40001;
+  c.cport = 40002;
+  const std::vector<Timed> pkts = {
+      {a.c("a"), kT0 + 10 * kSec},
+      {b.c("b1"), kT0 + 2 * kSec},
+      {c.c("c"), kT0 + 8500 * kMs},
+      {b.c("b2"), kT0 + 8600 * kMs},
+  };
+  SessionOptions opt;
+  opt.udp_timeout_ns = 5 * kSec;
+  const auto recs = run_timed(pkts, opt);
+  std::vector<const SessionRecord*> of_b;
+  for (const auto& r : recs)
+    if (r.orig_p == 40001) of_b.push_back(&r);
+  ASSERT_EQ(of_b.size(), 2u);
+  EXPECT_TRUE(of_b[0]->flags & session_flag::kTimedOut);
+  EXPECT_EQ(of_b[0]->orig_pkts, 1u);
+  EXPECT_EQ(of_b[1]->ts_ns, kT0 + 8600 * kMs);
+  EXPECT_EQ(recs.size(), 4u);
+}
+
 // The cap evicts the session idle longest, not the oldest started: A, B,
 // then A again, then C with max_sessions = 2 evicts B.
 TEST(SessionTable, LiveSessionCapEvictsLeastRecentlyActive) {
