@@ -11,8 +11,6 @@
 // ones still open) and the stragglers follow as they end, with a note on
 // stderr. --sort must hold every record.
 #include <CLI/CLI.hpp>
-
-#include <cstdlib>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -153,7 +151,7 @@ int run(const SessionsOptions& opt) {
   // One thread unless asked: on 2 cores the sharded stage measured slower
   // than one table (0.87 s vs 1.10 s on the 8x bench capture), the reading
   // thread being a third of the work. -j N / PCAPSCOPE_THREADS opt in.
-  const unsigned threads = opt.threads > 0 || std::getenv("PCAPSCOPE_THREADS") ? resolve_threads(opt.threads) : 1;
+  const unsigned threads = resolve_threads(opt.threads, /*unset=*/1);
   Timeline tl = open_inputs(opt.files, opt.bpf);
   Packet pkt;
   const bool any = tl.next(pkt);

@@ -18,7 +18,7 @@ void add_threads_option(CLI::App& cmd, unsigned& threads) {
       ->check(CLI::Range(1u, kMaxThreads));
 }
 
-unsigned resolve_threads(unsigned threads) {
+unsigned resolve_threads(unsigned threads, unsigned unset) {
   if (threads > 0) return threads;
   if (const char* env = std::getenv("PCAPSCOPE_THREADS"); env != nullptr) {
     const std::string_view text(env);
@@ -28,6 +28,7 @@ unsigned resolve_threads(unsigned threads) {
       die("PCAPSCOPE_THREADS", fmt::format("\"{}\" is not a thread count (1 to {})", text, kMaxThreads));
     return n;
   }
+  if (unset > 0) return unset;
   const unsigned cores = std::thread::hardware_concurrency();
   return cores == 0 ? 1 : std::min(cores, kMaxThreads);
 }

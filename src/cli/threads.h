@@ -9,9 +9,9 @@ namespace pcapscope::cli {
 void add_threads_option(CLI::App& cmd, unsigned& threads);
 
 // The thread count to use: THREADS when given, else PCAPSCOPE_THREADS, else
-// std::thread::hardware_concurrency(). A PCAPSCOPE_THREADS that is not a
-// whole number from 1 to kMaxThreads stops the command with a one-line error.
-unsigned resolve_threads(unsigned threads);
+// UNSET (0: std::thread::hardware_concurrency()). A PCAPSCOPE_THREADS that is
+// not a whole number from 1 to kMaxThreads stops the command with a one-line error.
+unsigned resolve_threads(unsigned threads, unsigned unset = 0);
 
 inline constexpr unsigned kMaxThreads = 256;
 

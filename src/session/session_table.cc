@@ -13,6 +13,7 @@
 #include <memory>
 #include <random>
 
+#include "core/ip_hash.h"
 #include "pcapscope/session.h"
 #include "session/flow_table.h"
 #include "session/fragments.h"
@@ -183,14 +184,7 @@ class SessionTableImpl {
   // The same for both directions. Not seeded: a shard is a unit of work, not
   // a table an attacker can overfill (each shard's own tables are seeded).
   static std::uint64_t pair_hash(const IpAddress& x, const IpAddress& y) {
-    auto fold = [](const IpAddress& a) {
-      std::uint64_t lo = 0, hi = 0;
-      std::memcpy(&lo, a.bytes.data(), 8);
-      std::memcpy(&hi, a.bytes.data() + 8, 8);
-      std::uint64_t h = lo * 0x9E3779B97F4A7C15ULL ^ (hi + 0x632BE59BD9B4E019ULL);
-      return h ^ (h >> 29);
-    };
-    const std::uint64_t a = fold(x), b = fold(y);
+    const std::uint64_t a = IpHash{}(x), b = IpHash{}(y);
     std::uint64_t h = (a ^ b) + std::min(a, b) * 0xBF58476D1CE4E5B9ULL;
     h ^= h >> 31;
     return h * 0x94D049BB133111EBULL;
