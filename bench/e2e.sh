@@ -42,8 +42,8 @@ mkdir -p "$e2e"
 # every run sees the same one.
 export PCAPSCOPE_BASELINE=$e2e/baseline.sqlite
 
-# Multi-core (-j N / PCAPSCOPE_THREADS, default all cores) is being added;
-# time -j 1 and -j nproc when the binary has it, the default otherwise.
+# Multi-core (-j N / PCAPSCOPE_THREADS): time -j 1 and -j nproc when the
+# binary has it (an older one: its default).
 if "$ps" sessions --help | grep -qE -- '(^|[ ,])-j([ ,]|$)'; then
   j1="-j 1" jn="-j $nproc" threads=yes
 else

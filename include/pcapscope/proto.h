@@ -137,6 +137,7 @@ class ProtocolStage final : public SessionObserver {
   ProtocolStage& operator=(const ProtocolStage&) = delete;
 
   void on_session_end(const SessionRecord& rec) override;
+  void on_session_ending(const SessionRecord& rec) override;
   void on_packet(const SessionRecord& rec, const DecodedPacket& pkt, bool from_orig) override;
   void on_datagram(const SessionRecord& rec, bool from_orig, Bytes payload, const Packet& pkt) override;
   session::StreamReceiver* stream_receiver(const SessionRecord& rec, bool orig) override;

@@ -71,6 +71,14 @@ struct SessionRecord {
   std::uint64_t orig_pkts = 0, orig_ip_bytes = 0, resp_pkts = 0, resp_ip_bytes = 0;
   std::uint64_t first_frame = 0, last_frame = 0;  // 1-based frame numbers (timeline order)
   std::uint64_t index = 0;       // 0-based order in which sessions started
+  // Sessions that end at one packet (idle), or at the end of input, end in
+  // this order: idle clock (the latest trusted time the session saw), then
+  // the frame that set it, then outer tunnel levels first. It does not depend
+  // on which other sessions share a table, so the records of sharded tables
+  // merge into the order of one (cli/sharded_sessions).
+  std::int64_t idle_ns = 0;
+  std::uint64_t idle_frame = 0;
+  std::uint8_t level = 0;        // IP level in its packets: 0 outermost, tunnelled sessions deeper
   std::array<char, 20> uid{};    // "C" + 17 base62 characters, NUL-terminated
   std::array<char, 32> history{};  // NUL-terminated; capped at 31 letters
   std::array<char, 20> tunnel_parent{};  // uid of the enclosing tunnel's session (first seen), or empty
@@ -128,6 +136,11 @@ class SessionObserver {
   virtual ~SessionObserver() = default;
   // A session ended. The record is valid during the call only.
   virtual void on_session_end(const SessionRecord& rec) = 0;
+  // A session is about to end: what its streams still hold is flushed next,
+  // then on_session_end. It may end at another session's packet (timeout,
+  // cap) or at the end of input: what is made now belongs to the session's
+  // own last packet (REC's idle_ns, idle_frame), not to the packet at hand.
+  virtual void on_session_ending(const SessionRecord& /*rec*/) {}
   // A packet of session REC arrives (live record; counters before this packet), before its
   // payload reaches on_datagram or a stream receiver. FROM_ORIG tells the side.
   virtual void on_packet(const SessionRecord& /*rec*/, const DecodedPacket& /*pkt*/, bool /*from_orig*/) {}

@@ -5,7 +5,10 @@
 // logs, alerts.jsonl and report.txt.
 //
 // Pipeline: capture -> decode -> SessionTable -> ProtocolStage -> detect
-// Engine -> Tee(record outputs, traffic summary). The SHA-256 of each input
+// Engine -> Tee(record outputs, traffic summary). With -j N the session and
+// protocol stages run sharded on N workers (cli/sharded_sessions.h), which
+// hand their records back in the order one table gives; the detectors and
+// outputs stay on this thread. The SHA-256 of each input
 // is computed on a second thread while the main one analyses (the file is
 // read twice, but the page cache serves the second read and the two cores
 // work at once), so chain-of-custody hashing adds little to the wall time.
@@ -30,6 +33,8 @@
 #include "cli/progress.h"
 #include "cli/selection.h"
 #include "cli/session_options.h"
+#include "cli/sharded_sessions.h"
+#include "cli/threads.h"
 #include "config/settings.h"
 #include "core/evidence_file.h"
 #include "detect/baseline.h"
@@ -58,6 +63,7 @@ struct AnalyzeOptions {
   bool force = false;
   std::string bpf;  // capture filter (--bpf)
   std::string where;  // filter over the alerts (--where)
+  unsigned threads = 0;  // -j (0: not given)
   ConfigFlags config;
 };
 
@@ -173,8 +179,12 @@ int run(const AnalyzeOptions& opt) {
   AlertCollector alerts(jsonl, where ? &*where : nullptr);
   detect::Engine engine(config, config.networks("internal"), config.networks("whitelist"), alerts,
                         baseline.get(), geoip.get(), &tee, &tee);
-  ProtocolStage stage(ProtocolOptions{}, &engine, &engine);
-  SessionTable table(sopt, &stage);
+  // One thread unless asked (-j N / PCAPSCOPE_THREADS): on this project's
+  // 2-core machine the sharded stages measured slower than one (1.69 s vs
+  // 1.47 s on the 8x bench capture): the thread that reads, decodes, runs the
+  // detectors and writes is most of the work, and hands-off cost more than
+  // the workers save. Output is the same byte for byte either way.
+  const unsigned threads = resolve_threads(opt.threads, /*unset=*/1);
 
   // Hashing runs beside the analysis (see the file comment). It starts only once every output is open:
   // die() on an output error must not exit under a running thread.
@@ -183,20 +193,42 @@ int run(const AnalyzeOptions& opt) {
 
   Progress progress("analyze", total_size(inputs));
   std::uint64_t done_bytes = 0;
-  DecodedPacket dp;
-  for (bool have = any; have; have = tl.next(pkt)) {
-    EvidenceSummary& e = evidence[pkt.source];
-    if (e.packets == 0) e.first_ns = e.last_ns = pkt.ts_ns;
+  auto account = [&](const Packet& p) {
+    EvidenceSummary& e = evidence[p.source];
+    if (e.packets == 0) e.first_ns = e.last_ns = p.ts_ns;
     ++e.packets;
-    e.captured_bytes += pkt.data.size();
-    e.first_ns = std::min(e.first_ns, pkt.ts_ns);
-    e.last_ns = std::max(e.last_ns, pkt.ts_ns);
-    done_bytes += pkt.data.size() + 16;
+    e.captured_bytes += p.data.size();
+    e.first_ns = std::min(e.first_ns, p.ts_ns);
+    e.last_ns = std::max(e.last_ns, p.ts_ns);
+    done_bytes += p.data.size() + 16;
     progress.tick(done_bytes);
-    decode(pkt, dp);
-    table.process(dp);
+  };
+  SessionStats session_stats;
+  if (threads > 1) {
+    // Sessions and protocols on THREADS workers; the detectors and outputs
+    // here, fed in the order one table gives (cli/sharded_sessions.h).
+    ShardedOutputs outs{&engine, &engine, [&engine](const SessionRecord& r, const DecodedPacket& p, bool o) {
+                          return engine.wants_packet(r, p, o);
+                        }};
+    ShardedSessions sharded(threads - 1, sopt, true, std::move(outs));
+    for (bool have = any; have; have = tl.next(pkt)) {
+      account(pkt);
+      sharded.add(pkt);
+    }
+    sharded.finish();
+    session_stats = sharded.stats();
+  } else {
+    ProtocolStage stage(ProtocolOptions{}, &engine, &engine);
+    SessionTable table(sopt, &stage);
+    DecodedPacket dp;
+    for (bool have = any; have; have = tl.next(pkt)) {
+      account(pkt);
+      decode(pkt, dp);
+      table.process(dp);
+    }
+    table.finish();
+    session_stats = table.stats();
   }
-  table.finish();
   engine.finish();
   progress.done();
 
@@ -234,9 +266,9 @@ int run(const AnalyzeOptions& opt) {
   if (!config.text("geoip_db").empty()) notes.push_back(fmt::format("geoip: {}", config.text("geoip_db")));
   const std::string anomaly_list = anomalies.summary();
   if (!anomaly_list.empty()) notes.push_back("anomalies: " + anomaly_list);
-  if (table.stats().evicted > 0) {
+  if (session_stats.evicted > 0) {
     notes.push_back(fmt::format("{} sessions ended early because {} were live at once (max_sessions)",
-                                table.stats().evicted, sopt.max_sessions));
+                                session_stats.evicted, sopt.max_sessions));
   }
 
   std::vector<detect::Alert>& list = alerts.alerts();
@@ -317,6 +349,7 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--force", opt->force, "Overwrite files in --out-dir, and allow it to be the evidence's directory");
   add_bpf_option(*cmd, opt->bpf);
   add_where_option(*cmd, opt->where, "alert");
+  add_threads_option(*cmd, opt->threads, "1");
   add_config_flags(*cmd, opt->config, {"exfil_ratio", "exfil_min_bytes", "whitelist", "internal", "baseline",
                                        "geoip_db"});
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });

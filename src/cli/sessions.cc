@@ -172,7 +172,7 @@ int run(const SessionsOptions& opt) {
 
   SessionStats st;
   if (threads > 1) {
-    ShardedSessions sharded(threads, sopt, !opt.no_protocols, sink);
+    ShardedSessions sharded(threads - 1, sopt, !opt.no_protocols, ShardedOutputs{&sink, nullptr, {}});
     for (bool have = any; have; have = tl.next(pkt)) sharded.add(pkt);
     sharded.finish();
     st = sharded.stats();
@@ -215,7 +215,7 @@ void add_sessions_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-protocols", opt->no_protocols,
                 "Skip the protocol stage: no service identification (faster; service stays unset)");
   add_bpf_option(*cmd, opt->bpf);
-  add_threads_option(*cmd, opt->threads);
+  add_threads_option(*cmd, opt->threads, "1");
   add_session_flags(*cmd, opt->flags);
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }

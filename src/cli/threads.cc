@@ -12,9 +12,9 @@
 
 namespace pcapscope::cli {
 
-void add_threads_option(CLI::App& cmd, unsigned& threads) {
+void add_threads_option(CLI::App& cmd, unsigned& threads, std::string_view unset) {
   cmd.add_option("-j,--threads", threads,
-                 "Threads (default: PCAPSCOPE_THREADS, else every core); output is the same for every count")
+                 fmt::format("Threads (default: PCAPSCOPE_THREADS, else {}); output is the same for every count", unset))
       ->check(CLI::Range(1u, kMaxThreads));
 }
 

@@ -3,10 +3,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string_view>
+
 namespace pcapscope::cli {
 
-// Adds -j/--threads to CMD, stored in THREADS (0: not given).
-void add_threads_option(CLI::App& cmd, unsigned& threads);
+// Adds -j/--threads to CMD, stored in THREADS (0: not given); UNSET says what the default is.
+void add_threads_option(CLI::App& cmd, unsigned& threads, std::string_view unset = "every core");
 
 // The thread count to use: THREADS when given, else PCAPSCOPE_THREADS, else
 // UNSET (0: std::thread::hardware_concurrency()). A PCAPSCOPE_THREADS that is

@@ -207,11 +207,16 @@ class Cleartext final : public Detector {
   std::string_view name() const override { return "cleartext"; }
   bool wants_packets() const override { return true; }
 
-  void on_packet(const SessionRecord& rec, const DecodedPacket& pkt, bool from_orig) override {
+  bool wants_packet(const SessionRecord& rec, const DecodedPacket& pkt, bool from_orig) const override {
     Kind2 kind;
-    if (!from_orig || rec.proto != Transport::kTcp || !port_kind(rec.resp_p, kind)) return;
+    return from_orig && rec.proto == Transport::kTcp && port_kind(rec.resp_p, kind) && !pkt.payload().empty();
+  }
+
+  void on_packet(const SessionRecord& rec, const DecodedPacket& pkt, bool from_orig) override {
+    if (!wants_packet(rec, pkt, from_orig)) return;
+    Kind2 kind = Kind2::kFtp;
+    port_kind(rec.resp_p, kind);
     Bytes payload = pkt.payload();
-    if (payload.empty()) return;
     auto it = live_.find(rec.uid_view());
     if (it == live_.end()) {
       if (live_.size() >= max_sessions_) {

@@ -49,6 +49,12 @@ class Detector {
   // Packets, only for detectors whose wants_packets() is true (it costs a virtual call a packet).
   virtual bool wants_packets() const { return false; }
   virtual void on_packet(const SessionRecord& /*rec*/, const DecodedPacket& /*pkt*/, bool /*from_orig*/) {}
+  // Whether on_packet would look at this packet at all. It only reads (sharded
+  // session stages ask it from their worker threads, and copy only those packets
+  // to the detectors' thread), so it must not depend on what the detector learnt.
+  virtual bool wants_packet(const SessionRecord& /*rec*/, const DecodedPacket& /*pkt*/, bool /*from_orig*/) const {
+    return wants_packets();
+  }
   // End of input: emit what is pending.
   virtual void finish() {}
 

@@ -45,6 +45,12 @@ void Engine::on_packet(const SessionRecord& rec, const DecodedPacket& pkt, bool 
   if (next_sessions_) next_sessions_->on_packet(rec, pkt, from_orig);
 }
 
+bool Engine::wants_packet(const SessionRecord& rec, const DecodedPacket& pkt, bool from_orig) const {
+  for (const Detector* d : packet_detectors_)
+    if (d->wants_packet(rec, pkt, from_orig)) return true;
+  return false;
+}
+
 void Engine::on_datagram(const SessionRecord& rec, bool from_orig, Bytes payload, const Packet& pkt) {
   if (next_sessions_) next_sessions_->on_datagram(rec, from_orig, payload, pkt);
 }

@@ -49,6 +49,9 @@ class Engine final : public SessionObserver, public ProtocolObserver {
   void on_ssh(const SshLogRecord& r) override;
   void on_problem(std::string_view uid, std::string_view name) override;
 
+  // Whether a packet detector would look at this packet (reads only: safe from any thread).
+  bool wants_packet(const SessionRecord& rec, const DecodedPacket& pkt, bool from_orig) const;
+
   // End of input: every detector emits what is pending.
   void finish();
 

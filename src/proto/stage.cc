@@ -432,6 +432,16 @@ ProtocolStage::~ProtocolStage() { delete impl_; }
 
 void ProtocolStage::on_session_end(const SessionRecord& rec) { impl_->end(rec); }
 
+void ProtocolStage::on_session_ending(const SessionRecord& rec) {
+  // Records made from here on (flushed stream bytes, messages a close
+  // completes) carry the session's own last packet, whichever packet ends
+  // it: a timestamp that depends on other sessions' traffic would differ
+  // with the table (or shard) the session shares.
+  impl_->ctx_.now_ns = rec.idle_ns;
+  impl_->ctx_.now_frame = rec.idle_frame;
+  if (impl_->next_) impl_->next_->on_session_ending(rec);
+}
+
 void ProtocolStage::on_packet(const SessionRecord& rec, const DecodedPacket& pkt, bool from_orig) {
   if (pkt.packet) {
     impl_->ctx_.now_ns = pkt.packet->ts_ns;

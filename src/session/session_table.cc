@@ -120,6 +120,7 @@ class SessionTableImpl {
     const int outer = carries_tunnel(pkt, innermost) ? n : n - 1;
     for (int level = 0; level < outer; ++level) {
       if (!extract_flow(pkt, levels[static_cast<std::size_t>(level)], flow_)) return inner;
+      level_ = static_cast<std::uint8_t>(level);
       if (first_fragment_only && level == n - 1 && !flow_.transport_layer) return inner;
       const SessionRecord* rec = process_level(pkt);
       if (!rec) continue;
@@ -140,6 +141,7 @@ class SessionTableImpl {
     const int n = ip_levels(pkt, levels);
     if (n == 0 || !extract_flow(pkt, levels[static_cast<std::size_t>(n - 1)], flow_)) return nullptr;
     if (first_fragment_only && !flow_.transport_layer) return nullptr;
+    level_ = static_cast<std::uint8_t>(n - 1);
     const SessionRecord* rec = process_level(pkt);
     if (rec && parent[0] && !rec->tunnel_parent[0]) sessions_[current_].record.tunnel_parent = parent;
     return rec;
@@ -229,6 +231,7 @@ class SessionTableImpl {
     std::array<char, 20> parent{};
     for (int level = 0; level < n; ++level) {
       if (!extract_flow(pkt, levels[static_cast<std::size_t>(level)], flow_)) break;
+      level_ = static_cast<std::uint8_t>(level);
       // A fragment that could not be rebuilt counts only where it shows its
       // transport header (the first fragment): later fragments carry no ports.
       if (first_fragment_only && level == n - 1 && !flow_.transport_layer) break;
@@ -273,7 +276,7 @@ class SessionTableImpl {
     // The idle clock follows trustworthy time only: a jumping timestamp would
     // park the session at the head of its list and stall every expiry behind it.
     const bool trusted = !(p.record_flags & record_flag::kTimestampJump) || clock_ == kNeverSeen;
-    touch(i, trusted ? p.ts_ns : clock_);
+    touch(i, trusted ? p.ts_ns : clock_, p.frame);
     const bool from_orig = s.orig_is_a == src_is_a;
     if (obs_) obs_->on_packet(s.record, pkt, from_orig);
     update(s, pkt, from_orig);
@@ -464,6 +467,7 @@ class SessionTableImpl {
     // Zeek's 'x': analysis of this session was cut short by a limit (not for
     // a session already closed, which lost nothing).
     if (!s.closed && (r.flags & (session_flag::kEvicted | session_flag::kReassemblyLimit))) s.history.add('x');
+    if (obs_) obs_->on_session_ending(r);
     if (s.streams) {
       TcpStream* dirs[2] = {&s.streams->dir[0], &s.streams->dir[1]};
       const std::uint64_t before = dirs[0]->missed_bytes() + dirs[1]->missed_bytes();
@@ -508,16 +512,33 @@ class SessionTableImpl {
   void expire(std::int64_t now) {
     fragments_.expire(now);
     if (static_cast<i128>(now) <= next_expiry_) return;  // no head can be due yet
-    for (int c = 0; c < 4; ++c) {
-      while (lru_[c].head != kNoSession) {
-        Session& s = sessions_[lru_[c].head];
-        if (static_cast<i128>(now) <= due(s)) break;
-        end_idle(lru_[c].head);
+    // The lists' due heads end in end order (ends_before), merged across the
+    // lists: what ends at one packet comes out in an order that does not
+    // depend on which other sessions share the table, so sharded tables merge
+    // into this same order.
+    while (true) {
+      std::uint32_t best = kNoSession;
+      for (const Lru& l : lru_) {
+        if (l.head == kNoSession || static_cast<i128>(now) <= due(sessions_[l.head])) continue;
+        if (best == kNoSession || ends_before(sessions_[l.head], sessions_[best])) best = l.head;
       }
+      if (best == kNoSession) break;
+      end_idle(best);
     }
     next_expiry_ = kNotDue;
     for (const Lru& l : lru_)
       if (l.head != kNoSession) next_expiry_ = std::min(next_expiry_, due(sessions_[l.head]));
+  }
+
+  // The order of SessionRecord's idle_ns, idle_frame, level: the order the
+  // lists hold their sessions in (link() walks by idle clock, ties stay in
+  // the order they were touched, which is frame order, outer levels first).
+  static bool ends_before(const Session& a, const Session& b) {
+    const SessionRecord& x = a.record;
+    const SessionRecord& y = b.record;
+    if (x.idle_ns != y.idle_ns) return x.idle_ns < y.idle_ns;
+    if (x.idle_frame != y.idle_frame) return x.idle_frame < y.idle_frame;
+    return x.level < y.level;
   }
 
   // The capture time after which S times out. 128-bit: hostile timestamps sit at both ends of int64.
@@ -538,7 +559,7 @@ class SessionTableImpl {
     std::uint32_t best = kNoSession;
     for (const auto& l : lru_) {
       if (l.head == kNoSession) continue;
-      if (best == kNoSession || sessions_[l.head].last_seen < sessions_[best].last_seen) best = l.head;
+      if (best == kNoSession || ends_before(sessions_[l.head], sessions_[best])) best = l.head;
     }
     return best;
   }
@@ -577,12 +598,15 @@ class SessionTableImpl {
     else l.tail = s.prev;
     s.prev = s.next = kNoSession;
   }
-  void touch(std::uint32_t i, std::int64_t now) {
+  void touch(std::uint32_t i, std::int64_t now, std::uint64_t frame) {
     Session& s = sessions_[i];
     // Capture time can step backwards (merged or unsorted inputs): activity
     // never moves a session's idle clock back, nor its place in its list.
     if (!(now > s.last_seen || s.last_seen == kNeverSeen)) return;
     s.last_seen = now;
+    s.record.idle_ns = now;
+    s.record.idle_frame = frame;
+    s.record.level = level_;
     const bool in_place = lru_[lru_class(s)].tail == i && (s.prev == kNoSession || sessions_[s.prev].last_seen <= now);
     if (!in_place) {
       unlink(i);
@@ -612,6 +636,7 @@ class SessionTableImpl {
   PacketFlow flow_;
   FlowKey key_;
   std::uint32_t current_ = kNoSession;  // session of the last process_level()
+  std::uint8_t level_ = 0;                // IP level process_level() works on (0: outermost)
   std::int64_t clock_ = kNeverSeen;       // time of the last packet whose timestamp the reader trusted
   // A lower bound of the earliest due() of any live session, so that expire()
   // costs one comparison per packet instead of a look at every list: link()

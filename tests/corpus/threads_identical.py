@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Output does not depend on the thread count: every command that takes -j
-(packets, export, sessions) prints (or carves) exactly the same bytes with
+(packets, export, sessions, analyze) prints (or carves) exactly the same bytes with
 -j 1 as with more threads than cores, over corpus captures of every kind (pcap, pcapng with several
 interfaces, gzip, damaged and truncated files, several files as one
 timeline), and PCAPSCOPE_THREADS is read, and refused with one line when bad.
@@ -41,6 +41,10 @@ COMMANDS = [
     ("sessions json", ["sessions", "--format", "json"], False),
     ("sessions zeek --no-protocols", ["sessions", "--format", "zeek", "--no-protocols"], False),
     ("sessions --sort", ["sessions", "--sort", "orig_bytes", "--desc", "--format", "csv"], False),
+    # Records stream in the order they are made and detectors see them in it:
+    # JSON Lines shows any change of order.
+    ("analyze jsonl", ["analyze", "--format", "jsonl"], False),
+    ("analyze report", ["analyze"], False),
 ]
 
 
@@ -64,15 +68,18 @@ with tempfile.TemporaryDirectory() as tmp:
     inputs = [[f] for f in files] + [files[:2]]  # and two files merged into one timeline
 
     def compare(item):
-        (name, args, _), inp, idx = item
+        (name, args, _), inp, idx, n = item
         tag = f"{idx}-{name.replace(' ', '_')}"
         one = output_of(args, inp, 1, tmp, tag)
-        many = output_of(args, inp, 3, tmp, tag)  # more threads than this machine's cores
-        return name, inp, one, many
+        many = output_of(args, inp, n, tmp, tag)
+        return name, inp, n, one, many
 
-    items = [(c, inp, i) for i, inp in enumerate(inputs) for c in COMMANDS]
-    for name, inp, one, many in parallel_map(compare, items, workers=2):
-        check(f"{name} -j 1 == -j 3: {' + '.join(os.path.basename(f) for f in inp)}", one == many,
+    # 3: more threads than this machine's cores. sessions and analyze also at
+    # 2, their other mode: one worker takes whole packets, nothing is sharded.
+    items = [(c, inp, i, n) for i, inp in enumerate(inputs) for c in COMMANDS
+             for n in ((2, 3) if c[1][0] in ("sessions", "analyze") else (3,))]
+    for name, inp, n, one, many in parallel_map(compare, items, workers=2):
+        check(f"{name} -j 1 == -j {n}: {' + '.join(os.path.basename(f) for f in inp)}", one == many,
               f"exit {one[0]} vs {many[0]}")
 
     big = files[0]
