@@ -128,8 +128,8 @@ def main():
     print("\n".join(tab + [""] + tgt + [""] + mem + [""] + checks))
 
     threads_note = ("`-j 1` rows run the session stage (and analyze's detectors) on one thread (analyze hashes the "
-                    "input on a second one in every run); the `-j " + meta["nproc"] + "` rows shard sessions and "
-                    "protocols over " + meta["nproc"] + " workers beside the reading thread."
+                    "input on a second one in every run); `-j N` rows use N threads: the reading thread and N-1 "
+                    "workers (one worker takes whole packets; more shard sessions and protocols by flow)."
                     if meta["threads"] == "yes" else
                     "This binary has no `-j` yet (multi-core is in progress): sessions and analyze ran with their "
                     "default options, single-threaded; the targets' `-j 1` rows are those.")
