@@ -15,7 +15,7 @@ DEPS := g++ cmake ninja-build pkg-config python3 \
         tshark tcpdump tcpflow zstd gzip hyperfine time \
         clang libclang-rt-14-dev \
         libtomlplusplus-dev libpsl-dev publicsuffix libmaxminddb-dev libsqlite3-dev sqlite3 libpcap-dev \
-        libmaxmind-db-writer-perl libpcre2-dev
+        libmaxmind-db-writer-perl libpcre2-dev libseccomp-dev strace
 
 # Extra Debian packages only `make bench` needs (Scapy is one of its peers).
 BENCH_DEPS := python3-scapy

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <cstdlib>
+#include <string_view>
 
 #include "cli/common.h"
+#include "core/sandbox.h"
 
 #ifndef PCAPSCOPE_VERSION
 #define PCAPSCOPE_VERSION "dev"
@@ -12,6 +15,20 @@
 
 int main(int argc, char** argv) {
   using namespace pcapscope::cli;
+  // Before anything else, and for every command: no socket, no sending, ever
+  // (core/sandbox.h, docs/security.md). PCAPSCOPE_SANDBOX=off skips it, for
+  // profilers that cannot run seccomp'd code; nothing else does.
+  const char* sandbox = std::getenv("PCAPSCOPE_SANDBOX");
+  if (sandbox && std::string_view(sandbox) != "off" && std::string_view(sandbox) != "on") {
+    fmt::print(stderr, "pcapscope: PCAPSCOPE_SANDBOX: \"{}\": expected on or off\n", sandbox);
+    return kExitUsage;
+  }
+  if (!sandbox || std::string_view(sandbox) == "on") {
+    if (auto r = pcapscope::sandbox::forbid_network(); !r) {
+      fmt::print(stderr, "pcapscope: sandbox: {} (PCAPSCOPE_SANDBOX=off runs without it)\n", r.error().message);
+      return kExitUsage;
+    }
+  }
   CLI::App app{"pcapscope: read-only network forensics for pcap and pcapng evidence", "pcapscope"};
   app.set_version_flag("--version", std::string("pcapscope ") + PCAPSCOPE_VERSION);
   app.require_subcommand(1);
