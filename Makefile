@@ -73,7 +73,8 @@ FUZZ_JOBS       ?= 2
 fuzz-build: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DPCAPSCOPE_FUZZ=ON -DPCAPSCOPE_TESTS=OFF -DPCAPSCOPE_BENCH=OFF
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target dns_fuzzer http_fuzzer tls_fuzzer ssh_fuzzer filter_fuzzer
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target dns_fuzzer http_fuzzer tls_fuzzer ssh_fuzzer filter_fuzzer \
+	  capture_fuzzer decode_fuzzer sessions_fuzzer config_fuzzer
 
 fuzz: build fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(BUILD)/tests/fuzz/pcapscope-make-seeds $(FUZZ_SECONDS) $(FUZZ_JOBS)

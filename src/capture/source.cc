@@ -17,6 +17,7 @@ namespace {
 
 constexpr std::size_t kReadBlock = 4u << 20;  // large reads: few syscalls, good for pipes and gzip
 constexpr std::size_t kCompressedBlock = 1u << 20;
+constexpr std::size_t kFirstBlock = 4u << 10;  // the window's first block when the size is unknown or small
 
 // Raw bytes from a descriptor, after the few bytes already read to sniff the magic.
 class FdInput {
@@ -83,7 +84,7 @@ class PlainProducer final : public Producer {
 
 class GzipProducer final : public Producer {
  public:
-  explicit GzipProducer(std::unique_ptr<FdInput> in) : in_(std::move(in)), buf_(kCompressedBlock) {
+  GzipProducer(std::unique_ptr<FdInput> in, std::size_t block) : in_(std::move(in)), buf_(block) {
     std::memset(&zs_, 0, sizeof zs_);
     ok_ = inflateInit2(&zs_, 16 + MAX_WBITS) == Z_OK;  // 16: gzip wrapper only
   }
@@ -183,8 +184,7 @@ class GzipProducer final : public Producer {
 
 class ZstdProducer final : public Producer {
  public:
-  explicit ZstdProducer(std::unique_ptr<FdInput> in)
-      : in_(std::move(in)), buf_(ZSTD_DStreamInSize() > kCompressedBlock ? ZSTD_DStreamInSize() : kCompressedBlock),
+  ZstdProducer(std::unique_ptr<FdInput> in, std::size_t block) : in_(std::move(in)), buf_(block),
         ctx_(ZSTD_createDCtx()) {}
   ~ZstdProducer() override { ZSTD_freeDCtx(ctx_); }
   ZstdProducer(const ZstdProducer&) = delete;
@@ -249,8 +249,13 @@ class ZstdProducer final : public Producer {
 // reading allocates nothing; consumed bytes are dropped by compaction.
 class StreamSource final : public Source {
  public:
+  // The window starts at the file's size when that is small (many small
+  // captures, and fuzzing, should not pay for zeroing 4 MiB each) and
+  // doubles up to kReadBlock while data keeps coming (decompression, pipes).
   StreamSource(std::unique_ptr<Producer> producer, std::uint64_t stored_size)
-      : producer_(std::move(producer)), stored_size_(stored_size) {}
+      : producer_(std::move(producer)),
+        stored_size_(stored_size),
+        block_(static_cast<std::size_t>(std::clamp<std::uint64_t>(stored_size + 1, kFirstBlock, kReadBlock))) {}
 
   Bytes view(std::uint64_t pos, std::size_t want) override {
     if (pos < base_) return {};  // released bytes are gone; readers never ask for them
@@ -269,7 +274,7 @@ class StreamSource final : public Source {
  private:
   void fill(std::uint64_t pos, std::size_t want) {
     while (base_ + len_ < pos + want && !eof_) {
-      if (buf_.size() - len_ < kReadBlock) {
+      if (buf_.size() - len_ < block_) {
         // Drop what the reader released; grow only if that is not room enough.
         std::uint64_t keep = std::min(std::max(keep_, base_), std::min(pos, base_ + len_));
         std::size_t drop = static_cast<std::size_t>(keep - base_);
@@ -278,9 +283,12 @@ class StreamSource final : public Source {
           base_ += drop;
           len_ -= drop;
         }
-        if (buf_.size() - len_ < kReadBlock) {
-          std::size_t span = static_cast<std::size_t>(pos + want - base_);
-          buf_.resize(std::max<std::size_t>(len_, span) + kReadBlock);
+        // Grown one block at a time, never straight to what was asked: a
+        // hostile length (a 16 MiB pcapng block in a 1 KiB file) must not
+        // cost 16 MiB before the end of the data says it is not there.
+        if (buf_.size() - len_ < block_) {
+          buf_.resize(len_ + block_);
+          block_ = std::min(block_ * 2, kReadBlock);
         }
       }
       std::size_t n = producer_->produce(buf_.data() + len_, buf_.size() - len_, stream_error_);
@@ -294,6 +302,7 @@ class StreamSource final : public Source {
 
   std::unique_ptr<Producer> producer_;
   std::uint64_t stored_size_;
+  std::size_t block_;       // bytes to make room for when the window fills
   std::vector<std::uint8_t> buf_;
   std::uint64_t base_ = 0;  // file offset of buf_[0]
   std::uint64_t keep_ = 0;  // bytes before this offset may be dropped
@@ -326,10 +335,15 @@ Compression sniff(const std::vector<std::uint8_t>& head) {
 std::unique_ptr<Source> stream_over(int fd, bool owned, std::vector<std::uint8_t> head, std::uint64_t stored_size) {
   Compression c = sniff(head);
   auto in = std::make_unique<FdInput>(fd, owned, std::move(head));
+  // Compressed input is read in blocks of up to 1 MiB, less for a small file.
+  const auto in_block = static_cast<std::size_t>(
+      stored_size > 0 ? std::clamp<std::uint64_t>(stored_size + 1, kFirstBlock, kCompressedBlock) : kCompressedBlock);
   std::unique_ptr<Producer> p;
   switch (c) {
-    case Compression::kGzip: p = std::make_unique<GzipProducer>(std::move(in)); break;
-    case Compression::kZstd: p = std::make_unique<ZstdProducer>(std::move(in)); break;
+    case Compression::kGzip: p = std::make_unique<GzipProducer>(std::move(in), in_block); break;
+    case Compression::kZstd:
+      p = std::make_unique<ZstdProducer>(std::move(in), std::max(in_block, ZSTD_DStreamInSize()));
+      break;
     case Compression::kNone: p = std::make_unique<PlainProducer>(std::move(in)); break;
   }
   return std::make_unique<StreamSource>(std::move(p), stored_size);

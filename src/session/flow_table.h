@@ -8,7 +8,7 @@
 // flood those random accesses into the slab were the cost.
 // Deletion shifts later entries back (no tombstones), so probe lengths do not
 // decay in a long capture with millions of short flows. Sessions live in
-// fixed-size chunks: their addresses never change and growth never copies.
+// chunks: their addresses never change and growth never copies.
 #pragma once
 
 #include <cstdint>
@@ -26,15 +26,30 @@ class Slab {
  public:
   static constexpr std::uint32_t kChunk = 4096;
 
-  T& operator[](std::uint32_t i) { return chunks_[i / kChunk][i % kChunk]; }
-  const T& operator[](std::uint32_t i) const { return chunks_[i / kChunk][i % kChunk]; }
+  // Slots below kChunk live in small chunks that double (64, 64, 128 ...
+  // 2048): a table that holds a few sessions (a small capture, a fuzz input,
+  // a worker's tunnel table) does not construct 4,096 of them up front. The
+  // rest live in chunks of kChunk; one compare tells the two apart.
+  T& operator[](std::uint32_t i) { return i >= kChunk ? big_[(i >> kShift) - 1][i & (kChunk - 1)] : small(i); }
+  const T& operator[](std::uint32_t i) const {
+    return i >= kChunk ? big_[(i >> kShift) - 1][i & (kChunk - 1)] : const_cast<Slab*>(this)->small(i);
+  }
 
   // A free slot (reset to T{}), growing by one chunk when none is left.
   std::uint32_t acquire() {
     if (free_.empty()) {
-      const auto base = static_cast<std::uint32_t>(chunks_.size() * kChunk);
-      chunks_.push_back(std::make_unique<T[]>(kChunk));
-      for (std::uint32_t i = kChunk; i-- > 0;) free_.push_back(base + i);
+      std::uint32_t base = 0, size = 0;
+      if (small_.size() < kSmallChunks) {
+        const auto c = static_cast<std::uint32_t>(small_.size());
+        base = c == 0 ? 0 : kFirst << (c - 1);
+        size = c == 0 ? kFirst : base;
+        small_.push_back(std::make_unique<T[]>(size));
+      } else {
+        base = static_cast<std::uint32_t>(big_.size() + 1) * kChunk;
+        size = kChunk;
+        big_.push_back(std::make_unique<T[]>(kChunk));
+      }
+      for (std::uint32_t i = size; i-- > 0;) free_.push_back(base + i);
     }
     const std::uint32_t i = free_.back();
     free_.pop_back();
@@ -46,7 +61,18 @@ class Slab {
   }
 
  private:
-  std::vector<std::unique_ptr<T[]>> chunks_;
+  static constexpr std::uint32_t kShift = 12;  // log2(kChunk)
+  static constexpr std::uint32_t kFirst = 64;
+  static constexpr std::size_t kSmallChunks = 7;  // 64 + 64 + 128 + ... + 2048 = kChunk
+  static_assert(kChunk == 1u << kShift && (kFirst << (kSmallChunks - 1)) == kChunk);
+
+  T& small(std::uint32_t i) {
+    if (i < kFirst) return small_[0][i];
+    const auto c = static_cast<std::uint32_t>(31 - __builtin_clz(i)) - 5;  // [64,128) -> 1 ... [2048,4096) -> 6
+    return small_[c][i - (kFirst << (c - 1))];
+  }
+
+  std::vector<std::unique_ptr<T[]>> small_, big_;
   std::vector<std::uint32_t> free_;
 };
 

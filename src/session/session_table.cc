@@ -117,7 +117,16 @@ class SessionTableImpl {
       return inner;
     }
     const int innermost = levels[static_cast<std::size_t>(n - 1)];
-    const int outer = carries_tunnel(pkt, innermost) ? n : n - 1;
+    // This table keeps every flow that is, or could be, a tunnel: one whose
+    // packet carries a tunnel here, and one whose key says it may (a GRE or
+    // IP-in-IP flow, a UDP flow on a tunnel port) even when this packet's
+    // payload is not one (a keepalive, a cut or broken inner packet). The
+    // choice must depend on the flow alone, never on one packet: a flow
+    // split between this table and a shard's would be two sessions where
+    // one table has one.
+    const bool inner_ok = extract_flow(pkt, innermost, inner_flow_);
+    const bool keep_here = carries_tunnel(pkt, innermost) || (inner_ok && may_carry_tunnel(inner_flow_));
+    const int outer = keep_here ? n : n - 1;
     for (int level = 0; level < outer; ++level) {
       if (!extract_flow(pkt, levels[static_cast<std::size_t>(level)], flow_)) return inner;
       level_ = static_cast<std::uint8_t>(level);
@@ -127,10 +136,10 @@ class SessionTableImpl {
       if (inner.parent[0] && !rec->tunnel_parent[0]) sessions_[current_].record.tunnel_parent = inner.parent;
       inner.parent = rec->uid;
     }
-    if (outer == n || !extract_flow(pkt, innermost, flow_)) return inner;
-    if (first_fragment_only && !flow_.transport_layer) return inner;
+    if (outer == n || !inner_ok) return inner;
+    if (first_fragment_only && !inner_flow_.transport_layer) return inner;
     inner.pending = true;
-    inner.shard_hash = pair_hash(flow_.src, flow_.dst);
+    inner.shard_hash = pair_hash(inner_flow_.src, inner_flow_.dst);
     return inner;
   }
 
@@ -181,6 +190,22 @@ class SessionTableImpl {
       }
     }
     return false;
+  }
+
+  // Whether a flow's key alone says it may carry a tunnel (the decoder's
+  // tunnel entries: IP-in-IP, 6in4, GRE, and the UDP ports of VXLAN, Geneve,
+  // GTP-U and Teredo).
+  static bool may_carry_tunnel(const PacketFlow& f) {
+    switch (f.ip_proto) {
+      case 4:
+      case 41:
+      case 47: return true;
+      case 17:
+        for (std::uint16_t port : {f.sport, f.dport})
+          if (port == 4789 || port == 6081 || port == 2152 || port == 3544) return true;
+        return false;
+      default: return false;
+    }
   }
 
   // The same for both directions. Not seeded: a shard is a unit of work, not
@@ -634,6 +659,7 @@ class SessionTableImpl {
   SessionStats stats_;
   const std::uint64_t seed_ = random_seed();
   PacketFlow flow_;
+  PacketFlow inner_flow_;  // the innermost level's, while process_outer_levels() decides where it goes
   FlowKey key_;
   std::uint32_t current_ = kNoSession;  // session of the last process_level()
   std::uint8_t level_ = 0;                // IP level process_level() works on (0: outermost)

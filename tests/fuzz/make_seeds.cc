@@ -9,6 +9,9 @@
 //   http  conversations on ports 80/8080/8000, or whose bytes start like HTTP/1.x
 //   tls   conversations whose bytes start with a handshake record (0x16 0x03)
 //   ssh   conversations whose bytes start with "SSH-"
+// and, for the pipeline targets (tests/fuzz/pipeline_harness.h), to
+// OUTDIR/{capture,decode,sessions}/: small capture files whole (some
+// zstd-compressed), single frames, and each file's first packets as a sequence.
 // At most N seeds per target (default 300), deduplicated by content hash,
 // each direction cut to a size the fuzzers' -max_len keeps. Seeds are
 // derived from the corpus and are written at fuzz time under the build
@@ -19,12 +22,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
+
+#include <zstd.h>
 
 #include "pcapscope/pcapscope.h"
 
@@ -37,8 +43,11 @@ constexpr std::size_t kCollect = 64 * 1024;  // per direction, as the brief of t
 constexpr std::size_t kDnsMax = 8 * 1024;    // per seed (the fuzzers' -max_len follows these)
 constexpr std::size_t kDirMax = 8 * 1024;    // per direction in HTTP/TLS/SSH seeds
 
-enum Target { kDns, kHttp, kTls, kSsh, kTargets };
-constexpr std::array<const char*, kTargets> kNames = {"dns", "http", "tls", "ssh"};
+enum Target { kDns, kHttp, kTls, kSsh, kCapture, kDecode, kSessions, kTargets };
+constexpr std::array<const char*, kTargets> kNames = {"dns", "http", "tls", "ssh", "capture", "decode", "sessions"};
+constexpr std::size_t kCaptureMax = 64 * 1024;  // a whole small capture file
+constexpr std::size_t kFrameMax = 1500;         // per frame in decode and sessions seeds
+constexpr std::size_t kSessionPackets = 48;     // packets per sessions seed
 
 std::uint64_t fnv(std::string_view s) {
   std::uint64_t h = 1469598103934665603ull;
@@ -57,7 +66,8 @@ class SeedWriter {
   }
   std::size_t count(Target t) const { return count_[t]; }
 
-  // BODY is the harness payload after the two control bytes.
+  // BODY is the harness payload: after the two control bytes for the
+  // protocol targets, the whole input for the others (pipeline_harness.h).
   void write(Target t, const std::string& body) {
     if (full(t) || body.empty()) return;
     const std::uint64_t h = fnv(body);
@@ -65,8 +75,10 @@ class SeedWriter {
     // Control bytes from the hash: varied chunking across seeds, never a gap
     // (bit 0 of byte 1), so seeds start from clean streams.
     std::string seed;
-    seed += static_cast<char>(h & 0xff);
-    seed += static_cast<char>((h >> 8) & 0xfe);
+    if (t < kCapture) {
+      seed += static_cast<char>(h & 0xff);
+      seed += static_cast<char>((h >> 8) & 0xfe);
+    }
     seed += body;
     char name[32];
     std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(h));
@@ -168,18 +180,65 @@ class SeedObserver final : public pcapscope::SessionObserver {
   std::map<std::uint64_t, std::array<Collector, 2>> streams_;
 };
 
+void put16(std::string& s, std::size_t v) {
+  s += static_cast<char>((v >> 8) & 0xff);
+  s += static_cast<char>(v & 0xff);
+}
+
+// Small captures whole (and every fourth one zstd-compressed, which the
+// corpus lacks; it has gzip files of its own).
+void capture_seed(const std::string& path, SeedWriter& w) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec || size == 0 || size > kCaptureMax || w.full(kCapture)) return;
+  std::ifstream f(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  w.write(kCapture, bytes);
+  const bool compressed = bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f;
+  if (compressed || fnv(bytes) % 4 != 0) return;
+  std::string z(ZSTD_compressBound(bytes.size()), '\0');
+  const std::size_t n = ZSTD_compress(z.data(), z.size(), bytes.data(), bytes.size(), 3);
+  if (ZSTD_isError(n) || n > kCaptureMax) return;
+  z.resize(n);
+  w.write(kCapture, z);
+}
+
 void process_file(const std::string& path, SeedWriter& w) {
   auto timeline = pcapscope::Timeline::open({path});
   if (!timeline) return;  // not a capture (MANIFEST.tsv ...): skipped
+  capture_seed(path, w);
   SeedObserver observer(w);
   pcapscope::SessionTable sessions(pcapscope::SessionOptions{}, &observer);
   pcapscope::Packet packet;
   pcapscope::DecodedPacket decoded;
+  std::string sequence;  // the sessions seed: the file's first packets
+  std::int64_t last_ns = 0;
+  std::size_t n = 0;
   while (timeline->next(packet)) {
+    const auto frame = std::string(reinterpret_cast<const char*>(packet.data.data()),
+                                   std::min(packet.data.size(), kFrameMax));
+    if (n < 2 || n % 97 == 0) {
+      std::string d;
+      put16(d, packet.link_type);
+      w.write(kDecode, d + frame);
+    }
+    if (n < kSessionPackets) {
+      if (n == 0) {
+        put16(sequence, packet.link_type);
+        sequence += '\0';  // no small caps
+      }
+      const std::int64_t ms = n == 0 ? 0 : (packet.ts_ns - last_ns) / 1'000'000;
+      put16(sequence, frame.size());
+      sequence += static_cast<char>(std::clamp<std::int64_t>(ms, 0, 249));
+      sequence += frame;
+      last_ns = packet.ts_ns;
+    }
+    ++n;
     pcapscope::decode(packet, decoded);
     sessions.process(decoded);
   }
   sessions.finish();
+  if (n > 1) w.write(kSessions, sequence);
 }
 
 }  // namespace

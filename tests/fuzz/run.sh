@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs the protocol fuzzers for a bounded time each, seeded from the corpus.
+# Runs the fuzzers (protocol parsers, filter, capture reading, decoding,
+# session stage, config) for a bounded time each, seeded from the corpus.
 #
 #   tests/fuzz/run.sh FUZZ_BUILD SEED_TOOL SECONDS [JOBS]
 #
@@ -23,7 +24,7 @@ jobs=${4:-2}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 corpus_dir="$src/../shared/corpus"
 
-if [ ! -f "$build/seeds/.done" ]; then
+if [ ! -f "$build/seeds/.done" ] || [ ! -d "$build/seeds/sessions" ]; then
   [ -d "$corpus_dir" ] || { echo "fuzz: $corpus_dir is missing (needed for seeds)" >&2; exit 2; }
   rm -rf "$build/seeds"
   "$seed_tool" --max 300 "$build/seeds" "$corpus_dir" || exit 2
@@ -37,6 +38,10 @@ max_len() {
     tls) echo 16384 ;;  # hellos and certificates of both directions
     ssh) echo 8192 ;;   # banners and KEXINIT of both directions
     filter) echo 512 ;; # one filter expression
+    capture) echo 65536 ;;  # a small capture file (seed cut), compressed or not
+    decode) echo 4096 ;;    # one frame
+    sessions) echo 16384 ;; # a few dozen packets
+    config) echo 4096 ;;    # a config file
   esac
 }
 
@@ -48,6 +53,7 @@ run_one() {
   # The filter target's seeds are expressions kept in the tree, not cut from captures.
   seeds="$build/seeds/$t"
   [ "$t" = filter ] && seeds="$src/tests/fuzz/filter_seeds"
+  [ "$t" = config ] && seeds="$src/tests/fuzz/config_seeds"
   # shellcheck disable=SC2086  # $extra is one path or nothing
   "$build/tests/fuzz/${t}_fuzzer" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
@@ -55,9 +61,10 @@ run_one() {
   echo $? >"$build/logs/$t.rc"
 }
 
+targets="dns http tls ssh filter capture decode sessions config"
 start=$(date +%s)
 running=0
-for t in dns http tls ssh filter; do
+for t in $targets; do
   run_one "$t" &
   running=$((running + 1))
   if [ "$running" -ge "$jobs" ]; then
@@ -68,7 +75,7 @@ done
 wait
 
 status=0
-for t in dns http tls ssh filter; do
+for t in $targets; do
   rc=$(cat "$build/logs/$t.rc" 2>/dev/null || echo 1)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/logs/$t.log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$build/logs/$t.log")

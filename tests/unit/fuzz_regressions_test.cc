@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fuzz/harness.h"
+#include "fuzz/pipeline_harness.h"
 #include "pcapscope/filter.h"
 #include "pcapscope/session.h"
 #include "proto/dns/dns_message.h"
@@ -36,7 +37,11 @@ constexpr Target kTargets[] = {{"dns", pcapscope::fuzz::fuzz_dns},
                                {"http", pcapscope::fuzz::fuzz_http},
                                {"tls", pcapscope::fuzz::fuzz_tls},
                                {"ssh", pcapscope::fuzz::fuzz_ssh},
-                               {"filter", pcapscope::fuzz::fuzz_filter}};
+                               {"filter", pcapscope::fuzz::fuzz_filter},
+                               {"capture", pcapscope::fuzz::fuzz_capture},
+                               {"decode", pcapscope::fuzz::fuzz_decode},
+                               {"sessions", pcapscope::fuzz::fuzz_sessions},
+                               {"config", pcapscope::fuzz::fuzz_config}};
 
 Bytes bytes_of(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
