@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "session/flow_key.h"
@@ -26,33 +27,34 @@ class Slab {
  public:
   static constexpr std::uint32_t kChunk = 4096;
 
-  // Slots below kChunk live in small chunks that double (64, 64, 128 ...
-  // 2048): a table that holds a few sessions (a small capture, a fuzz input,
-  // a worker's tunnel table) does not construct 4,096 of them up front. The
-  // rest live in chunks of kChunk; one compare tells the two apart.
-  T& operator[](std::uint32_t i) { return i >= kChunk ? big_[(i >> kShift) - 1][i & (kChunk - 1)] : small(i); }
-  const T& operator[](std::uint32_t i) const {
-    return i >= kChunk ? big_[(i >> kShift) - 1][i & (kChunk - 1)] : const_cast<Slab*>(this)->small(i);
+  Slab() = default;
+  Slab(const Slab&) = delete;
+  Slab& operator=(const Slab&) = delete;
+  ~Slab() {
+    for (std::uint32_t i = 0; i < constructed_; ++i) (*this)[i].~T();
   }
 
-  // A free slot (reset to T{}), growing by one chunk when none is left.
+  T& operator[](std::uint32_t i) { return std::launder(reinterpret_cast<T*>(chunks_[i / kChunk].get()))[i % kChunk]; }
+  const T& operator[](std::uint32_t i) const {
+    return std::launder(reinterpret_cast<const T*>(chunks_[i / kChunk].get()))[i % kChunk];
+  }
+
+  // A free slot (reset to T{}). Chunks are raw memory and a slot is built
+  // the first time it is handed out: a table that holds a few sessions (a
+  // small capture, a fuzz input, a worker's tunnel table) does not construct
+  // and zero 4,096 of them up front, and the memory it never uses is never
+  // touched.
   std::uint32_t acquire() {
-    if (free_.empty()) {
-      std::uint32_t base = 0, size = 0;
-      if (small_.size() < kSmallChunks) {
-        const auto c = static_cast<std::uint32_t>(small_.size());
-        base = c == 0 ? 0 : kFirst << (c - 1);
-        size = c == 0 ? kFirst : base;
-        small_.push_back(std::make_unique<T[]>(size));
-      } else {
-        base = static_cast<std::uint32_t>(big_.size() + 1) * kChunk;
-        size = kChunk;
-        big_.push_back(std::make_unique<T[]>(kChunk));
-      }
-      for (std::uint32_t i = size; i-- > 0;) free_.push_back(base + i);
+    if (!free_.empty()) {
+      const std::uint32_t i = free_.back();
+      free_.pop_back();
+      return i;
     }
-    const std::uint32_t i = free_.back();
-    free_.pop_back();
+    if (constructed_ == chunks_.size() * kChunk)
+      chunks_.push_back(std::make_unique_for_overwrite<Storage[]>(kChunk));  // raw: not zeroed
+    const std::uint32_t i = constructed_;
+    new (&chunks_[i / kChunk][i % kChunk]) T();
+    ++constructed_;
     return i;
   }
   void release(std::uint32_t i) {
@@ -61,18 +63,11 @@ class Slab {
   }
 
  private:
-  static constexpr std::uint32_t kShift = 12;  // log2(kChunk)
-  static constexpr std::uint32_t kFirst = 64;
-  static constexpr std::size_t kSmallChunks = 7;  // 64 + 64 + 128 + ... + 2048 = kChunk
-  static_assert(kChunk == 1u << kShift && (kFirst << (kSmallChunks - 1)) == kChunk);
-
-  T& small(std::uint32_t i) {
-    if (i < kFirst) return small_[0][i];
-    const auto c = static_cast<std::uint32_t>(31 - __builtin_clz(i)) - 5;  // [64,128) -> 1 ... [2048,4096) -> 6
-    return small_[c][i - (kFirst << (c - 1))];
-  }
-
-  std::vector<std::unique_ptr<T[]>> small_, big_;
+  struct Storage {
+    alignas(T) unsigned char bytes[sizeof(T)];
+  };
+  std::vector<std::unique_ptr<Storage[]>> chunks_;
+  std::uint32_t constructed_ = 0;  // slots [0, constructed_) hold a T
   std::vector<std::uint32_t> free_;
 };
 
