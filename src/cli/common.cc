@@ -7,11 +7,13 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/printable.h"
+
 namespace pcapscope::cli {
 
 void die(std::string_view what, std::string_view why) {
   std::fflush(stdout);
-  fmt::print(stderr, "pcapscope: {}: {}\n", what, why);
+  fmt::print(stderr, "pcapscope: {}: {}\n", printable(what), printable(why));
   std::exit(kExitUsage);
 }
 
@@ -26,7 +28,7 @@ Timeline open_inputs(const std::vector<std::string>& paths, const std::string& b
   if (!tl) {
     // Timeline errors are already "FILE: why" (or "--bpf: why").
     std::fflush(stdout);
-    fmt::print(stderr, "pcapscope: {}\n", tl.error().message);
+    fmt::print(stderr, "pcapscope: {}\n", printable(tl.error().message));
     std::exit(kExitUsage);
   }
   return std::move(tl).value();

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/edit_distance.h"
+#include "core/printable.h"
 
 namespace pcapscope::config {
 
@@ -230,7 +231,7 @@ Config Config::defaults(std::vector<const SettingSpec*> specs) {
   return c;
 }
 
-Result<Config> Config::load(std::vector<const SettingSpec*> specs, const std::string& config_file,
+Result<Config> Config::load_unchecked(std::vector<const SettingSpec*> specs, const std::string& config_file,
                             const std::map<std::string, Flag, std::less<>>& flags) {
   Config c = defaults(std::move(specs));
   std::string file = config_file;
@@ -269,6 +270,14 @@ Result<Config> Config::load(std::vector<const SettingSpec*> specs, const std::st
   return c;
 }
 
+Result<Config> Config::load(std::vector<const SettingSpec*> specs, const std::string& config_file,
+                            const std::map<std::string, Flag, std::less<>>& flags) {
+  // Messages quote file names, keys and values as given: one line whatever they hold.
+  auto c = load_unchecked(std::move(specs), config_file, flags);
+  if (!c) return Error{printable(c.error().message)};
+  return c;
+}
+
 std::string Config::unknown(std::string_view name) const {
   std::vector<std::string_view> names;
   for (const SettingSpec* s : specs_) names.push_back(s->name);
@@ -285,7 +294,7 @@ Result<void> Config::set(std::string_view name, std::string_view text, Source so
   if (!v) {
     // Environment and flags read as the user typed them: NAME=VALUE; a file's key likewise.
     const std::string who = source == Source::kFile ? std::string(name) : where;
-    return Error{fmt::format("{}={}: {}", who, text, v.error().message)};
+    return Error{printable(fmt::format("{}={}: {}", who, text, v.error().message))};
   }
   v->source = source;
   v->origin = std::move(where);

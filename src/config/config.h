@@ -118,6 +118,8 @@ class Config {
   const std::string& file() const { return file_; }  // the config file read, or empty
 
  private:
+  static Result<Config> load_unchecked(std::vector<const SettingSpec*> specs, const std::string& config_file,
+                                       const std::map<std::string, Flag, std::less<>>& flags);
   std::vector<const SettingSpec*> specs_;
   std::vector<Value> values_;
   std::string file_;

@@ -232,7 +232,9 @@ void fuzz_sessions(const std::uint8_t* data, std::size_t size) {
   }
   // Sharded by flow (caps split per worker, and the bounded list walk, may
   // legitimately change the order: compared only where neither can bind).
-  if (one.capped || one.ends > 64 || (caps & 7)) return;
+  // Bit 3 of the caps byte skips the comparison (threads cost most of an
+  // execution; seeds have it clear).
+  if (one.capped || one.ends > 64 || (caps & 0x0f)) return;
   Events two;
   {
     cli::ShardedSessions sharded(2, opt, true, cli::ShardedOutputs{&two, &two, {}});

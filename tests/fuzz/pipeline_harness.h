@@ -12,8 +12,8 @@
 //           field of every layer formatted (the detail view's work), whole
 //           and cut at three snaplens into exact-size copies.
 // sessions  be16 link type, a caps byte (bit 0: max_sessions 1..16, bit 1:
-//           a small reassembly budget, bit 2: a small fragment budget, bits
-//           4-7 their size), then records [be16 length][time step][frame]:
+//           a small reassembly budget, bit 2: a small fragment budget, bit 3:
+//           no sharded comparison, bits 4-7 their size), then records [be16 length][time step][frame]:
 //           steps 0-249 are milliseconds, 250 +61 s, 251 +301 s, 252 -1 s,
 //           253 +1 year, 254 -1 year, 255 +5 s. Runs decode, SessionTable,
 //           ProtocolStage and every detector. Invariants: each session ends
