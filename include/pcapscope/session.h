@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -56,6 +57,15 @@ inline constexpr std::uint16_t kServiceMismatch = 1 << 7;
 }  // namespace session_flag
 
 // One finished (or, for packets' uid, live) session: a conn.log record.
+// SessionRecord's end order (idle_ns, idle_frame, level) as one value,
+// compared in that order.
+struct EndOrder {
+  std::int64_t idle_ns = 0;
+  std::uint64_t idle_frame = 0;
+  std::uint8_t level = 0;
+  friend auto operator<=>(const EndOrder&, const EndOrder&) = default;
+};
+
 struct SessionRecord {
   std::int64_t ts_ns = 0;        // first packet
   std::int64_t last_ns = 0;      // last packet that counts for Zeek's duration
@@ -86,6 +96,7 @@ struct SessionRecord {
                                  // end, empty until then (static storage: records may be kept)
 
   std::string_view uid_view() const { return uid.data(); }
+  EndOrder end_order() const { return {idle_ns, idle_frame, level}; }
   std::string_view history_view() const { return history.data(); }
   std::int64_t duration_ns() const { return last_ns - ts_ns; }
   // Zeek logs duration, orig_bytes and resp_bytes only when the duration is positive.

@@ -34,9 +34,7 @@ struct TableOutput {
     std::uint8_t phase = kIdle;
     // kIdle and kEndOfInput: the ended session's end order. A group without
     // one (fragments expiring) keeps the lowest: expire() ages fragments first.
-    std::int64_t idle_ns = std::numeric_limits<std::int64_t>::min();
-    std::uint64_t idle_frame = 0;
-    std::uint8_t level = 0;
+    EndOrder order{std::numeric_limits<std::int64_t>::min(), 0, 0};
     std::uint32_t begin = 0, end = 0;  // its events
   };
   struct Event {
@@ -156,10 +154,7 @@ class Recorder final : public SessionObserver, public ProtocolObserver {
     append(TableOutput::Kind::kEnd, out->ends.size());
     out->ends.push_back(rec);
     if (phase_ == TableOutput::kPacket) return;
-    TableOutput::Group& g = out->groups.back();
-    g.idle_ns = rec.idle_ns;
-    g.idle_frame = rec.idle_frame;
-    g.level = rec.level;
+    out->groups.back().order = rec.end_order();
     close();  // one ended session (with the records its end flushed) a group
   }
   void on_anomaly(const Packet&, std::string_view uid, std::string_view name) override {
@@ -365,11 +360,7 @@ class ShardedSessionsImpl {
       if (a.entry != b.entry) return a.entry < b.entry;
       if (a.phase != b.phase) return a.phase < b.phase;
     }
-    if (a.phase != TableOutput::kPacket) {
-      if (a.idle_ns != b.idle_ns) return a.idle_ns < b.idle_ns;
-      if (a.idle_frame != b.idle_frame) return a.idle_frame < b.idle_frame;
-      if (a.level != b.level) return a.level < b.level;
-    }
+    if (a.phase != TableOutput::kPacket && a.order != b.order) return a.order < b.order;
     return rank(s1) < rank(s2);
   }
 

@@ -69,6 +69,7 @@ bool clip_to_length(State& s, std::uint32_t start, std::uint32_t len);
 // Dispatch tables.
 Proto proto_for_ethertype(std::uint16_t ethertype);
 Proto proto_for_ip_protocol(std::uint8_t protocol, bool ipv6);
+Proto proto_for_udp_port(std::uint16_t port);  // a tunnel on a UDP port (VXLAN, Geneve ...), else kNone
 Proto proto_for_ip_version(const State& s);     // by the first nibble at s.off
 // Enters a tunnel: the next layers are one tunnel level deeper. Stops the walk
 // (with an anomaly) when the bound is passed.

@@ -8,6 +8,8 @@ namespace {
 
 constexpr std::uint32_t kHeader = 8;
 
+}  // namespace
+
 Proto proto_for_udp_port(std::uint16_t port) {
   switch (port) {
     case 4789: return Proto::kVxlan;
@@ -17,8 +19,6 @@ Proto proto_for_udp_port(std::uint16_t port) {
     default: return Proto::kNone;
   }
 }
-
-}  // namespace
 
 void decode_udp(State& s) {
   const std::uint32_t avail = s.avail();

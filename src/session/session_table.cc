@@ -14,6 +14,7 @@
 #include <random>
 
 #include "core/ip_hash.h"
+#include "decode/dispatch.h"
 #include "pcapscope/session.h"
 #include "session/flow_table.h"
 #include "session/fragments.h"
@@ -192,18 +193,17 @@ class SessionTableImpl {
     return false;
   }
 
-  // Whether a flow's key alone says it may carry a tunnel (the decoder's
-  // tunnel entries: IP-in-IP, 6in4, GRE, and the UDP ports of VXLAN, Geneve,
-  // GTP-U and Teredo).
+  // Whether a flow's key alone says it may carry a tunnel: by the decoder's
+  // own tables (IP-in-IP, 6in4 and GRE by protocol, VXLAN, Geneve, GTP-U and
+  // Teredo by UDP port), so the two cannot disagree.
   static bool may_carry_tunnel(const PacketFlow& f) {
-    switch (f.ip_proto) {
-      case 4:
-      case 41:
-      case 47: return true;
-      case 17:
-        for (std::uint16_t port : {f.sport, f.dport})
-          if (port == 4789 || port == 6081 || port == 2152 || port == 3544) return true;
-        return false;
+    using decode_detail::proto_for_ip_protocol;
+    using decode_detail::proto_for_udp_port;
+    switch (proto_for_ip_protocol(f.ip_proto, f.ip && f.ip->proto == Proto::kIpv6)) {
+      case Proto::kIpv4:
+      case Proto::kIpv6:
+      case Proto::kGre: return true;
+      case Proto::kUdp: return proto_for_udp_port(f.sport) != Proto::kNone || proto_for_udp_port(f.dport) != Proto::kNone;
       default: return false;
     }
   }
@@ -555,16 +555,10 @@ class SessionTableImpl {
       if (l.head != kNoSession) next_expiry_ = std::min(next_expiry_, due(sessions_[l.head]));
   }
 
-  // The order of SessionRecord's idle_ns, idle_frame, level: the order the
-  // lists hold their sessions in (link() walks by idle clock, ties stay in
-  // the order they were touched, which is frame order, outer levels first).
-  static bool ends_before(const Session& a, const Session& b) {
-    const SessionRecord& x = a.record;
-    const SessionRecord& y = b.record;
-    if (x.idle_ns != y.idle_ns) return x.idle_ns < y.idle_ns;
-    if (x.idle_frame != y.idle_frame) return x.idle_frame < y.idle_frame;
-    return x.level < y.level;
-  }
+  // SessionRecord's end order: the order the lists hold their sessions in
+  // (link() walks by idle clock, ties stay in the order they were touched,
+  // which is frame order, outer levels first).
+  static bool ends_before(const Session& a, const Session& b) { return a.record.end_order() < b.record.end_order(); }
 
   // The capture time after which S times out. 128-bit: hostile timestamps sit at both ends of int64.
   i128 due(const Session& s) const { return static_cast<i128>(s.last_seen) + timeout_for(s); }

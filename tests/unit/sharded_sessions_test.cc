@@ -251,9 +251,7 @@ TEST(ShardedSessions, SessionsEndingAtOnePacketComeOutInEndOrder) {
       const SessionRecord& b = ends.recs[i];
       if (!(a.flags & session_flag::kTimedOut) && !(b.flags & session_flag::kTimedOut)) continue;
       ++checked;
-      EXPECT_TRUE(a.idle_ns < b.idle_ns || (a.idle_ns == b.idle_ns && a.idle_frame < b.idle_frame) ||
-                  (a.idle_ns == b.idle_ns && a.idle_frame == b.idle_frame && a.level < b.level))
-          << a.uid_view() << " before " << b.uid_view();
+      EXPECT_TRUE(a.end_order() < b.end_order()) << a.uid_view() << " before " << b.uid_view();
     }
   }
   EXPECT_GT(checked, 1000u);
