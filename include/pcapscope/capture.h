@@ -120,6 +120,16 @@ struct OpenOptions {
   std::int64_t max_timestamp_jump_ns = 366LL * 24 * 3600 * 1000000000LL;
   // Records longer than this are implausible whatever the snaplen says.
   std::uint32_t max_record_len = 256 * 1024;
+  // Decompression bombs (gzip, zstd input only): reading a file stops, as
+  // damage "decompression_limit" at the offset where it stopped, once its
+  // decompressed data passes max_decompressed_bytes, or once past 64 MiB it
+  // is more than max_compression_ratio times the compressed bytes read so
+  // far (0: no ratio check). gzip cannot pass ~1,032:1, so for gzip only the
+  // size bound bites; zstd and its RLE blocks can reach 30,000:1 and more.
+  // Real captures stay far below the ratio: the most compressible of the
+  // shared corpus (a DHCP flood) is 159:1 under zstd -19 --long.
+  std::uint64_t max_decompressed_bytes = std::uint64_t{1} << 40;
+  std::uint64_t max_compression_ratio = 10000;
   // Capture filter in tcpdump's language, compiled by libpcap ("" = none).
   // Applied by Timeline only (CaptureReader ignores it): packets the program
   // rejects are read, numbered and skipped, so frame numbers stay the

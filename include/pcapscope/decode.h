@@ -160,6 +160,15 @@ struct DecodedPacket {
 // Decodes PKT into OUT (OUT is reset first). OUT.packet points to PKT afterwards.
 void decode(const Packet& pkt, DecodedPacket& out);
 
+// Headers decode() records per packet, the frame included (2..DecodedPacket::kMaxLayers, the default);
+// past it the walk stops with anomaly layer_limit_reached and the rest stays payload. Besides this,
+// VLAN tags, MPLS labels and IPv6 extension headers are bounded at 8 each and tunnel levels at 4.
+// Process-wide, like Suricata's decoder.max-layers: decoding is a pure function called from every
+// stage and thread, and the bound is the analyst's policy for the whole run. Set it at start-up,
+// before any thread decodes (the command line does, from the max_layers setting).
+void set_max_layers(std::size_t n);
+std::size_t max_layers();
+
 // One-line summary as tshark/Scapy give it: protocol column and info column.
 struct Summary {
   std::string_view protocol;  // "TCP", "UDP", "ARP", "ICMP" ... (static storage)

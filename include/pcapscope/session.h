@@ -114,14 +114,15 @@ struct SessionOptions {
                                                       // tcp_close_delay / tcp_reset_delay
   std::size_t max_sessions = 1'000'000;            // live sessions; ~600 bytes each
   std::size_t reassembly_memory = 256u << 20;      // bytes buffered by all TCP streams
+  std::size_t reassembly_per_stream = 1u << 20;    // out-of-order bytes one direction may buffer
   std::size_t fragment_memory = 32u << 20;         // bytes buffered by IP fragment reassembly
   bool reassemble = true;                          // TCP stream reassembly (missed_bytes, protocol stage)
 };
 
 // Reads PCAPSCOPE_TCP_TIMEOUT, PCAPSCOPE_UDP_TIMEOUT, PCAPSCOPE_ICMP_TIMEOUT,
 // PCAPSCOPE_TCP_CLOSE_TIMEOUT (seconds > 0, at most 9e9, optional suffix s/m/h/d),
-// PCAPSCOPE_MAX_SESSIONS (a whole number >= 1), PCAPSCOPE_REASSEMBLY_MEMORY and PCAPSCOPE_FRAGMENT_MEMORY
-// (bytes >= 1, optional K/M/G suffix) over BASE, with the parser and table of the command line's settings
+// PCAPSCOPE_MAX_SESSIONS (a whole number >= 1), PCAPSCOPE_REASSEMBLY_MEMORY, PCAPSCOPE_REASSEMBLY_PER_STREAM
+// and PCAPSCOPE_FRAGMENT_MEMORY (bytes >= 1, optional K/M/G/T suffix) over BASE, with the parser and table of the command line's settings
 // (docs/configuration.md). A malformed value is an error naming the variable and value:
 // "PCAPSCOPE_TCP_TIMEOUT=soon: expected ...". The config file is not read.
 Result<SessionOptions> session_options_from_env(SessionOptions base = {});

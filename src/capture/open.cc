@@ -31,7 +31,7 @@ Result<std::unique_ptr<CaptureReader>> open_reader(std::unique_ptr<Source> sourc
 namespace pcapscope {
 
 Result<std::unique_ptr<CaptureReader>> CaptureReader::open(const std::string& path, const OpenOptions& options) {
-  auto source = capture::open_source(path);
+  auto source = capture::open_source(path, options);
   if (!source) return source.error();
   return capture::open_reader(std::move(*source), options, path);
 }

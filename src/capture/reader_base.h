@@ -52,8 +52,10 @@ class ReaderBase : public CaptureReader {
       // The offset is where the decompressed data stopped; what followed in the
       // compressed input cannot be measured in decompressed bytes, hence length 0.
       bool cut = source_->stream_error().find("truncated") != std::string::npos;
-      summary_.damaged.push_back(
-          DamagedRegion{summary_.data_bytes, 0, cut ? "compressed_stream_truncated" : "compressed_stream_corrupt"});
+      summary_.damaged.push_back(DamagedRegion{summary_.data_bytes, 0,
+                                               source_->limit_reached() ? "decompression_limit"
+                                               : cut                    ? "compressed_stream_truncated"
+                                                                        : "compressed_stream_corrupt"});
     }
   }
 

@@ -38,13 +38,17 @@ class Source {
   // Non-empty when the decompressor failed or the compressed stream was cut:
   // data ends early at data_bytes() and the reader reports it as damage.
   const std::string& stream_error() const { return stream_error_; }
+  // True when the data was cut at a decompression bound (stream_error() says which).
+  bool limit_reached() const { return limit_reached_; }
 
  protected:
   std::string stream_error_;
+  bool limit_reached_ = false;
 };
 
 // Opens PATH read-only ("-" = stdin) and detects gzip/zstd by magic number.
-Result<std::unique_ptr<Source>> open_source(const std::string& path);
+// Compressed input stops at OPTIONS' decompression bounds (limit_reached()).
+Result<std::unique_ptr<Source>> open_source(const std::string& path, const OpenOptions& options = {});
 
 // A source over bytes already in memory (tests, fuzzers). Owns a copy.
 std::unique_ptr<Source> memory_source(std::vector<std::uint8_t> bytes);

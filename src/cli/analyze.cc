@@ -149,7 +149,7 @@ int run(const AnalyzeOptions& opt) {
 
   auto [baseline, geoip] = open_detect_stores(config, !opt.no_learn);
 
-  Timeline tl = open_inputs(inputs, opt.bpf);
+  Timeline tl = open_inputs(inputs, reading_options(config, opt.bpf));
   std::vector<EvidenceSummary> evidence(tl.file_count());
   Packet pkt;
   const bool any = tl.next(pkt);
@@ -195,7 +195,14 @@ int run(const AnalyzeOptions& opt) {
   std::uint64_t done_bytes = 0;
   auto account = [&](const Packet& p) {
     EvidenceSummary& e = evidence[p.source];
-    if (e.packets == 0) e.first_ns = e.last_ns = p.ts_ns;
+    if (e.packets == 0) e.first_ns = e.last_ns = e.prev_ns = p.ts_ns;
+    if (p.ts_ns < e.prev_ns) {
+      ++e.steps_back;
+      std::int64_t step = 0;
+      if (__builtin_sub_overflow(e.prev_ns, p.ts_ns, &step)) step = std::numeric_limits<std::int64_t>::max();
+      e.largest_step_back_ns = std::max(e.largest_step_back_ns, step);
+    }
+    e.prev_ns = p.ts_ns;
     ++e.packets;
     e.captured_bytes += p.data.size();
     e.first_ns = std::min(e.first_ns, p.ts_ns);

@@ -17,13 +17,11 @@ void die(std::string_view what, std::string_view why) {
   std::exit(kExitUsage);
 }
 
-Timeline open_inputs(const std::vector<std::string>& paths, const std::string& bpf) {
+Timeline open_inputs(const std::vector<std::string>& paths, const OpenOptions& options) {
   if (paths.empty()) die("input", "no capture file given (use - for stdin)");
   int stdin_uses = 0;
   for (const auto& p : paths) stdin_uses += p == "-";
   if (stdin_uses > 1) die("-", "stdin can be read only once");
-  OpenOptions options;
-  options.bpf = bpf;
   auto tl = Timeline::open(paths, options);
   if (!tl) {
     // Timeline errors are already "FILE: why" (or "--bpf: why").

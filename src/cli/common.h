@@ -23,9 +23,11 @@ inline constexpr int kExitUsage = 2;
 [[noreturn]] void die(std::string_view what, std::string_view why);
 
 // Opens the inputs as one timeline, or dies naming the file that failed.
-// BPF: capture filter (--bpf) the timeline applies before anything decodes;
-// a bad expression dies as "pcapscope: --bpf: <libpcap's message>".
-Timeline open_inputs(const std::vector<std::string>& paths, const std::string& bpf = {});
+// OPTIONS (reading_options(), cli/session_options.h): the capture filter
+// (--bpf) the timeline applies before anything decodes, where a bad
+// expression dies as "pcapscope: --bpf: <libpcap's message>", and the
+// decompression bounds.
+Timeline open_inputs(const std::vector<std::string>& paths, const OpenOptions& options = {});
 
 // Adds --bpf EXPRESSION (tcpdump's capture-filter language) to a reading command.
 void add_bpf_option(CLI::App& cmd, std::string& bpf);

@@ -47,7 +47,8 @@ struct MatchedSessions {
 };
 
 MatchedSessions find_matching_sessions(const ExportOptions& opt, const std::optional<Slice>& slice,
-                                       const filter::Filter& flt, const SessionOptions& so) {
+                                       const filter::Filter& flt, const SessionOptions& so,
+                                       const OpenOptions& reading) {
   MatchedSessions m;
   FrameAnnotator annotator(so, true, flt.needs_app_fields());
   PacketVisitor every = [&](const Packet& pkt, const SelectionContext& sctx) { annotator.observe(pkt, sctx.selected); };
@@ -63,7 +64,7 @@ MatchedSessions find_matching_sessions(const ExportOptions& opt, const std::opti
       }
     }
     annotator.release(pkt);
-  }, &every, opt.bpf);
+  }, &every, reading);
   return m;
 }
 
@@ -72,7 +73,7 @@ MatchedSessions find_matching_sessions(const ExportOptions& opt, const std::opti
 // known when it was read).
 using WriteFn = std::function<void(const Packet&, std::span<const Interface>)>;
 Timeline carve_parallel(const ExportOptions& opt, const std::optional<Slice>& slice, unsigned threads,
-                        const WriteFn& write) {
+                        const WriteFn& write, const OpenOptions& reading) {
   struct Worker {
     std::optional<filter::Filter> filter;
     DecodedPacket dec;
@@ -102,7 +103,7 @@ Timeline carve_parallel(const ExportOptions& opt, const std::optional<Slice>& sl
         timeline = ctx.timeline;
         batches.add(pkt, ctx.first_ts_ns, ctx.timeline->interfaces().size());
       },
-      nullptr, opt.bpf);
+      nullptr, reading);
   timeline = &tl;  // the walk's timeline was moved out to TL
   batches.finish();
   return tl;
@@ -119,7 +120,9 @@ int run(const ExportOptions& opt) {
                     : opt.format == "pcapng" ? WriteFormat::kPcapng
                                              : WriteFormat::kPcap;
   auto slice = parse_slice_option(opt.slice);
-  const SessionOptions so = resolve_session_options(opt.config);
+  const config::Config config = resolve_config(opt.config);
+  const SessionOptions so = session_options_from_config(config);
+  const OpenOptions reading = reading_options(config, opt.bpf);
   const std::optional<filter::Filter> flt = compile_filter_or_die(opt.filter, filter::Subject::kPacket);
   const unsigned threads = resolve_threads(opt.threads);
   if (opt.sessions && !flt) die("--sessions", "needs --filter: the sessions to carve are those with a matching packet");
@@ -131,7 +134,7 @@ int run(const ExportOptions& opt) {
   // --sessions: a first pass finds the sessions, the second carves their packets (uids are deterministic,
   // so both passes give every packet the same uid).
   std::optional<MatchedSessions> matched;
-  if (opt.sessions) matched = find_matching_sessions(opt, slice, *flt, so);
+  if (opt.sessions) matched = find_matching_sessions(opt, slice, *flt, so, reading);
   const bool want_uid = matched.has_value() || (flt && flt->needs_uid());
   const bool want_app = !matched && flt && flt->needs_app_fields();
   FrameAnnotator annotator(so, want_uid, want_app);
@@ -154,7 +157,7 @@ int run(const ExportOptions& opt) {
     ++written;
   };
   std::optional<Timeline> parallel;
-  if (threads > 1 && flt && !annotator.active()) parallel = carve_parallel(opt, slice, threads, write);
+  if (threads > 1 && flt && !annotator.active()) parallel = carve_parallel(opt, slice, threads, write, reading);
   Timeline tl = parallel ? std::move(*parallel) : for_each_selected(opt.files, slice, [&](const Packet& pkt, const SelectionContext& ctx) {
     if (flt) {
       decode(pkt, dec);
@@ -166,7 +169,7 @@ int run(const ExportOptions& opt) {
       if (!keep) return;
     }
     write(pkt, ctx.timeline->interfaces());
-  }, annotator.active() ? &every : nullptr, opt.bpf);
+  }, annotator.active() ? &every : nullptr, reading);
   if (!writer) {
     auto w = CaptureWriter::create(opt.output, fmt, tl.interfaces(), opt.force);
     if (!w) die(opt.output, w.error().message);

@@ -291,8 +291,9 @@ void SideReceiver::on_gap(std::uint64_t offset, std::uint64_t len) { f_.gap(orig
 int run(const FollowOptions& opt) {
   const int selectors = !opt.uid.empty() + opt.index.has_value() + !opt.tuple.empty();
   if (selectors != 1) die("follow", "name exactly one session: --uid, --index or --tuple");
-  SessionOptions sopt = resolve_session_options(opt.flags);
-  Timeline tl = open_inputs(opt.files, opt.bpf);
+  const config::Config config = resolve_config(opt.flags);
+  SessionOptions sopt = session_options_from_config(config);
+  Timeline tl = open_inputs(opt.files, reading_options(config, opt.bpf));
   Follower follower(opt);
   SessionTable table(sopt, &follower);
   Packet pkt;

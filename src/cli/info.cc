@@ -22,6 +22,7 @@
 
 #include "capture/bpf_filter.h"
 #include "cli/common.h"
+#include "cli/session_options.h"
 #include "core/evidence_file.h"
 #include "core/time_format.h"
 #include "pcapscope/capture.h"
@@ -36,6 +37,8 @@ struct InfoOptions {
   bool no_hash = false;
   bool no_decode = false;
   std::string bpf;
+  ConfigFlags config;        // reading settings: decompression bounds, max_layers
+  OpenOptions reading;       // from them, resolved once by run()
 };
 
 struct FileReport {
@@ -79,7 +82,7 @@ void count_link_type(FileReport& r, std::uint32_t lt) {
 
 Result<FileReport> inspect(const std::string& path, const InfoOptions& opt) {
   FileReport r;
-  auto reader = CaptureReader::open(path);
+  auto reader = CaptureReader::open(path, opt.reading);
   if (!reader) return reader.error();
   // A fresh filter per file: its skipped link types are this file's.
   std::unique_ptr<BpfFilter> bpf;
@@ -261,7 +264,8 @@ void print_text(const FileReport& r, const InfoOptions& opt) {
   Stdout::write(out);
 }
 
-int run(const InfoOptions& opt) {
+int run(InfoOptions opt) {
+  opt.reading = reading_options(resolve_config(opt.config), {});
   if (std::count(opt.files.begin(), opt.files.end(), "-") > 1) die("-", "stdin can be read only once");
   // A bad expression is the user's mistake, not a file's: one line before any report.
   if (!opt.bpf.empty()) {
@@ -312,6 +316,7 @@ void add_info_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-hash", opt->no_hash, "Skip the SHA-256 of each file");
   cmd->add_flag("--no-decode", opt->no_decode, "Skip decoding (no decode anomaly counts)");
   add_bpf_option(*cmd, opt->bpf);
+  add_config_flags(*cmd, opt->config);
   cmd->get_option("--bpf")->description(
       "Also count the packets this capture filter (tcpdump's language) matches; every other count stays the whole file's");
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });

@@ -75,7 +75,7 @@ std::vector<const FieldDef*> parse_fields(const std::string& list) {
 }
 
 // One printer, filter and decode buffer per worker: none of them is shared.
-Timeline run_parallel(const PacketsOptions& opt, const PrintOptions& po, unsigned threads) {
+Timeline run_parallel(const PacketsOptions& opt, const PrintOptions& po, unsigned threads, const OpenOptions& reading) {
   struct Worker {
     std::unique_ptr<PacketPrinter> printer;
     std::optional<filter::Filter> filter;
@@ -101,7 +101,7 @@ Timeline run_parallel(const PacketsOptions& opt, const PrintOptions& po, unsigne
       [](PacketBatch& batch) { Stdout::write(batch.text); });
   Timeline tl = for_each_selected(
       opt.files, parse_slice_option(opt.slice),
-      [&](const Packet& pkt, const SelectionContext& sctx) { batches.add(pkt, sctx.first_ts_ns, 0); }, nullptr, opt.bpf);
+      [&](const Packet& pkt, const SelectionContext& sctx) { batches.add(pkt, sctx.first_ts_ns, 0); }, nullptr, reading);
   batches.finish();
   Stdout::flush();
   return tl;
@@ -109,7 +109,9 @@ Timeline run_parallel(const PacketsOptions& opt, const PrintOptions& po, unsigne
 
 int run(const PacketsOptions& opt) {
   // Resolved before anything is printed: a bad setting stops the run whether or not sessions are tracked.
-  const SessionOptions session_opt = resolve_session_options(opt.config);
+  const config::Config config = resolve_config(opt.config);
+  const SessionOptions session_opt = session_options_from_config(config);
+  const OpenOptions reading = reading_options(config, opt.bpf);
   PrintOptions po;
   po.format = opt.format == "json" || opt.format == "jsonl" ? OutputFormat::kJson
               : opt.format == "csv"                         ? OutputFormat::kCsv
@@ -137,7 +139,7 @@ int run(const PacketsOptions& opt) {
   // Packets alone (no uid, no application field) are decoded, filtered and
   // printed on every thread; the others need the session stage in order.
   if (threads > 1 && !annotator.active()) {
-    Timeline tl = run_parallel(opt, po, threads);
+    Timeline tl = run_parallel(opt, po, threads, reading);
     report_damage(tl);
     return kExitOk;
   }
@@ -156,7 +158,7 @@ int run(const PacketsOptions& opt) {
         }
         annotator.release(pkt);
       },
-      annotator.active() ? &every : nullptr, opt.bpf);
+      annotator.active() ? &every : nullptr, reading);
   Stdout::flush();
   report_damage(tl);
   return kExitOk;

@@ -98,8 +98,9 @@ class AnomalySink final : public SessionObserver {
 };
 
 int run(std::string_view command, ProtoLog log, const ProtoLogOptions& opt) {
-  const SessionOptions sopt = resolve_session_options(opt.flags);
-  Timeline tl = open_inputs(opt.files, opt.bpf);
+  const config::Config config = resolve_config(opt.flags);
+  const SessionOptions sopt = session_options_from_config(config);
+  Timeline tl = open_inputs(opt.files, reading_options(config, opt.bpf));
   Packet pkt;
   const bool any = tl.next(pkt);
   ProtoWriterOptions wopt;

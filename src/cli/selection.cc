@@ -14,12 +14,12 @@ std::optional<Slice> parse_slice_option(const std::string& text) {
 }
 
 Timeline for_each_selected(const std::vector<std::string>& paths, const std::optional<Slice>& slice,
-                           const PacketVisitor& visit, const PacketVisitor* every, const std::string& bpf) {
+                           const PacketVisitor& visit, const PacketVisitor* every, const OpenOptions& options) {
   SliceRange range;
   if (slice && slice->needs_count()) {
     for (const auto& p : paths)
       if (p == "-") die("--slice", "negative indices or steps need the packet count first, which stdin cannot give twice");
-    Timeline counter = open_inputs(paths, bpf);
+    Timeline counter = open_inputs(paths, options);
     Packet pkt;
     std::int64_t n = 0;
     while (counter.next(pkt)) ++n;
@@ -28,7 +28,7 @@ Timeline for_each_selected(const std::vector<std::string>& paths, const std::opt
     range = slice ? resolve_streaming(*slice) : resolve_streaming(Slice{});
   }
 
-  Timeline tl = open_inputs(paths, bpf);
+  Timeline tl = open_inputs(paths, options);
   SelectionContext ctx;
   ctx.timeline = &tl;
   Packet pkt;

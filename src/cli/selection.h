@@ -25,12 +25,12 @@ struct SelectionContext {
 // EVERY, when given, sees each packet read (selected or not, in file order)
 // before VISIT does: stages that need the whole history, such as session
 // tracking for a packet's uid, run there.
-// BPF (--bpf) filters the timeline first: SLICE indexes the packets it passes,
+// OPTIONS (reading_options()) open the inputs; their BPF (--bpf) filters the timeline first: SLICE indexes the packets it passes,
 // in their order, and neither visitor sees the others.
 using PacketVisitor = std::function<void(const Packet&, const SelectionContext&)>;
 Timeline for_each_selected(const std::vector<std::string>& paths, const std::optional<Slice>& slice,
                            const PacketVisitor& visit, const PacketVisitor* every = nullptr,
-                           const std::string& bpf = {});
+                           const OpenOptions& options = {});
 
 // Parses --slice or dies with a usage error.
 std::optional<Slice> parse_slice_option(const std::string& text);

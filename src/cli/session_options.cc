@@ -94,6 +94,15 @@ config::Config resolve_config(const ConfigFlags& f) {
 
 SessionOptions resolve_session_options(const ConfigFlags& f) { return config::session_options(resolve_config(f)); }
 
+OpenOptions reading_options(const config::Config& config, const std::string& bpf) {
+  OpenOptions o;
+  o.bpf = bpf;
+  o.max_decompressed_bytes = config.count("max_decompressed_size");
+  o.max_compression_ratio = config.count("max_compression_ratio");
+  set_max_layers(static_cast<std::size_t>(config.count("max_layers")));
+  return o;
+}
+
 RecordFormat parse_record_format(const std::string& format) {
   if (format == "json" || format == "jsonl") return RecordFormat::kJson;
   if (format == "csv") return RecordFormat::kCsv;

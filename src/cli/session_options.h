@@ -53,6 +53,12 @@ void add_session_flags(CLI::App& cmd, ConfigFlags& flags);
 // and exits with status 2.
 config::Config resolve_config(const ConfigFlags& flags);
 
+// How to open the inputs under CONFIG: the decompression bounds (max_decompressed_size,
+// max_compression_ratio) and BPF (--bpf). Also sets the decoder's layer bound (max_layers), which is
+// process-wide (set_max_layers, pcapscope/decode.h): every command that reads captures calls this once,
+// before any thread decodes.
+OpenOptions reading_options(const config::Config& config, const std::string& bpf);
+
 // resolve_config(), then the session stage's part of it.
 SessionOptions resolve_session_options(const ConfigFlags& flags);
 

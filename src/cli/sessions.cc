@@ -147,12 +147,13 @@ int run(const SessionsOptions& opt) {
     if (auto s = closest_match(opt.sort, names)) why += fmt::format(" (did you mean {}?)", *s);
     die("--sort", why);
   }
-  const SessionOptions sopt = resolve_session_options(opt.flags);
+  const config::Config config = resolve_config(opt.flags);
+  const SessionOptions sopt = session_options_from_config(config);
   // One thread unless asked: on 2 cores the sharded stage measured slower
   // than one table (0.87 s vs 1.10 s on the 8x bench capture), the reading
   // thread being a third of the work. -j N / PCAPSCOPE_THREADS opt in.
   const unsigned threads = resolve_threads(opt.threads, /*unset=*/1);
-  Timeline tl = open_inputs(opt.files, opt.bpf);
+  Timeline tl = open_inputs(opt.files, reading_options(config, opt.bpf));
   Packet pkt;
   const bool any = tl.next(pkt);
   SessionWriterOptions wopt;

@@ -238,7 +238,7 @@ int run(const SqlOptions& opt) {
   if (!opt.db.empty()) check_db_target(opt, inputs);
   // Read-only: sql never teaches the baseline (a query is not a new observation of the network).
   DetectStores stores = open_detect_stores(config, false);
-  Timeline tl = open_inputs(inputs, opt.bpf);
+  Timeline tl = open_inputs(inputs, reading_options(config, opt.bpf));
 
   if (opt.db.empty()) {
     auto db = sqltables::Database::memory();

@@ -55,7 +55,7 @@ std::string derive_expected(const SettingSpec& s) {
     case Kind::kCount: what = "a whole number"; break;
     case Kind::kBytes:
       what = "a number of bytes";
-      suffixes = " (suffix K, M or G allowed)";
+      suffixes = " (suffix K, M, G or T allowed)";
       break;
     case Kind::kSeconds:
       what = "a number of seconds";
@@ -166,7 +166,7 @@ Result<Value> parse_value(const SettingSpec& spec, std::string_view raw) {
       bool scaled = false;
       const bool ok = spec.kind == Kind::kCount
                           ? parse_scaled(t, {}, x)
-                          : parse_scaled(t, {{'k', 1024.0}, {'m', 1048576.0}, {'g', 1073741824.0}}, x, &scaled);
+                          : parse_scaled(t, {{'k', 1024.0}, {'m', 1048576.0}, {'g', 1073741824.0}, {'t', 1099511627776.0}}, x, &scaled);
       // "1.5K" is 1536 bytes and "0.3M" some bytes more or less: a suffix rounds down; a bare count is exact.
       if (ok && scaled) x = std::floor(x);
       if (!ok || x < 0 || x > 1.8e19 || x != std::floor(x) || !in_bounds(x)) return bad;

@@ -27,7 +27,7 @@ namespace pcapscope::config {
 enum class Kind : std::uint8_t {
   kNumber,    // a real number within [min, max] (min/max exclusive when the flags say so)
   kCount,     // a whole number within [min, max]
-  kBytes,     // a byte count, optional suffix K, M, G (powers of 1024)
+  kBytes,     // a byte count, optional suffix K, M, G, T (powers of 1024)
   kSeconds,   // a duration in seconds, optional suffix s, m, h, d
   kBool,      // true/false, yes/no, on/off, 1/0
   kText,      // any text (empty allowed)

@@ -27,6 +27,7 @@ constexpr SessionField kFields[] = {
     {"tcp_close_timeout", &SessionOptions::tcp_close_timeout_ns, nullptr},
     {"max_sessions", nullptr, &SessionOptions::max_sessions},
     {"reassembly_memory", nullptr, &SessionOptions::reassembly_memory},
+    {"reassembly_per_stream", nullptr, &SessionOptions::reassembly_per_stream},
     {"fragment_memory", nullptr, &SessionOptions::fragment_memory},
 };
 

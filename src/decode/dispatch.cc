@@ -3,6 +3,7 @@
 #include "decode/dispatch.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "core/checksum.h"
 
@@ -110,6 +111,16 @@ bool DecodedPacket::has_anomaly(Anomaly a) const {
          anomalies.begin() + anomaly_count;
 }
 
+namespace {
+// Read on every layer pushed, so relaxed: it is set once before decoding starts.
+std::atomic<std::size_t> g_max_layers{DecodedPacket::kMaxLayers};
+}  // namespace
+
+void set_max_layers(std::size_t n) {
+  g_max_layers.store(std::clamp<std::size_t>(n, 2, DecodedPacket::kMaxLayers), std::memory_order_relaxed);
+}
+std::size_t max_layers() { return g_max_layers.load(std::memory_order_relaxed); }
+
 namespace decode_detail {
 
 void add_anomaly(DecodedPacket& out, Anomaly a) {
@@ -123,7 +134,7 @@ void add_anomaly(DecodedPacket& out, Anomaly a) {
 
 Layer* push_layer(State& s, Proto p, std::uint32_t full_len, Anomaly trunc) {
   DecodedPacket& o = *s.out;
-  if (o.layer_count >= DecodedPacket::kMaxLayers) {
+  if (o.layer_count >= g_max_layers.load(std::memory_order_relaxed)) {
     add_anomaly(o, Anomaly::kLayerLimitReached);
     s.stop();
     return nullptr;

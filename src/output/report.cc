@@ -21,6 +21,16 @@ std::string human_bytes(std::uint64_t b) {
   return fmt::format("{:.2f} GB", static_cast<double>(b) / 1e9);
 }
 
+// 4.2e18 ns -> "133 years": the size of a clock step, for people.
+std::string human_duration(std::int64_t ns) {
+  const double s = static_cast<double>(ns) / 1e9;
+  if (s < 60) return fmt::format("{:.3f} s", s);
+  if (s < 3600) return fmt::format("{:.1f} min", s / 60);
+  if (s < 86400) return fmt::format("{:.1f} h", s / 3600);
+  if (s < 365.25 * 86400) return fmt::format("{:.1f} days", s / 86400);
+  return fmt::format("{:.1f} years", s / (365.25 * 86400));
+}
+
 }  // namespace
 
 void append_evidence_json(std::string& out, const EvidenceSummary& e) {
@@ -46,8 +56,13 @@ void append_evidence_json(std::string& out, const EvidenceSummary& e) {
     append_json_string(out, d.reason);
     out += '}';
   }
-  fmt::format_to(std::back_inserter(out), "],\"damaged_bytes\":{},\"record_anomalies\":{}}}", damaged_bytes,
-                 e.file.record_anomalies);
+  fmt::format_to(std::back_inserter(out), "],\"damaged_bytes\":{},\"record_anomalies\":{},\"steps_back\":{}",
+                 damaged_bytes, e.file.record_anomalies, e.steps_back);
+  if (e.steps_back > 0) {
+    out += ",\"largest_step_back\":";
+    append_seconds_us(out, e.largest_step_back_ns);
+  }
+  out += '}';
 }
 
 const std::vector<EvidenceKey>& evidence_keys() {
@@ -65,6 +80,8 @@ const std::vector<EvidenceKey>& evidence_keys() {
       {"damaged", "array of object", "damaged regions skipped: {offset, length, reason}"},
       {"damaged_bytes", "integer", "bytes skipped in damaged regions"},
       {"record_anomalies", "integer", "packets accepted with odd record headers"},
+      {"steps_back", "integer", "packets stamped earlier than the packet before them in the file (the clock went back)"},
+      {"largest_step_back", "number", "seconds of the largest such step (absent when there is none)"},
   };
   return keys;
 }
@@ -167,6 +184,10 @@ void append_report(std::string& out, const ReportInputs& in) {
     if (e.packets > 0) {
       fmt::format_to(std::back_inserter(out), "  time        {} .. {}\n", format_iso8601(e.first_ns),
                      format_iso8601(e.last_ns));
+    }
+    if (e.steps_back > 0) {
+      fmt::format_to(std::back_inserter(out), "  clock       went back at {} packets, by up to {} (not in time order)\n",
+                     e.steps_back, human_duration(e.largest_step_back_ns));
     }
     if (e.file.damaged.empty()) {
       line("  damaged     none");

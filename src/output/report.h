@@ -29,6 +29,13 @@ struct EvidenceSummary {
   std::uint64_t packets = 0;
   std::uint64_t captured_bytes = 0;
   std::int64_t first_ns = 0, last_ns = 0;  // valid when packets > 0
+  // The file's clock going back: packets stamped earlier than the one before
+  // them in the file, and the largest such step. A capture is written in time
+  // order, so steps back mean a clock that was reset or tampered with, or a
+  // file spliced together (they are also what session timeouts must survive).
+  std::uint64_t steps_back = 0;
+  std::int64_t largest_step_back_ns = 0;
+  std::int64_t prev_ns = 0;  // the previous packet's time, while reading
 };
 
 void append_evidence_json(std::string& out, const EvidenceSummary& e);

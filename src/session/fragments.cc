@@ -463,7 +463,9 @@ void FragmentReassembler::remove(AgeList::iterator it) {
 
 void FragmentReassembler::drop_aged(AgeList::iterator it, std::string_view why) {
   if (!it->dead) {  // a tombstone was reported when it died
-    ++(why == fragment_anomaly::kTimeout ? stats_.timed_out : stats_.evicted);
+    ++(why == fragment_anomaly::kTimeout      ? stats_.timed_out
+       : why == fragment_anomaly::kIncomplete ? stats_.incomplete
+                                              : stats_.evicted);
     report(first_packet(*it), why);
   }
   remove(it);
@@ -481,6 +483,10 @@ bool FragmentReassembler::enforce_limits(AgeList::iterator current) {
 void FragmentReassembler::expire(std::int64_t now_ns) {
   const std::int64_t limit = cutoff(now_ns, limits_.timeout_ns);
   while (!age_.empty() && age_.front().first.ts_ns < limit) drop_aged(age_.begin(), fragment_anomaly::kTimeout);
+}
+
+void FragmentReassembler::finish() {
+  while (!age_.empty()) drop_aged(age_.begin(), fragment_anomaly::kIncomplete);
 }
 
 void FragmentReassembler::report(const Packet& pkt, std::string_view name) const {

@@ -72,6 +72,7 @@ inline constexpr std::string_view kOverlap = "fragment_overlap";               /
 inline constexpr std::string_view kOverlapDiffers = "fragment_overlap_differs";  // first bytes kept
 inline constexpr std::string_view kTimeout = "fragment_timeout";
 inline constexpr std::string_view kEvicted = "fragment_evicted";
+inline constexpr std::string_view kIncomplete = "fragment_incomplete";  // still partial at the end of input
 inline constexpr std::string_view kTooLarge = "fragment_too_large";    // > 65535 IPv4 total / IPv6 payload
 inline constexpr std::string_view kTooMany = "fragment_too_many";
 inline constexpr std::string_view kInconsistent = "fragment_inconsistent";
@@ -93,6 +94,7 @@ struct FragmentStats {
   std::uint64_t atomic = 0;             // IPv6 atomic fragments (offset 0, M clear; RFC 6946), kComplete too
   std::uint64_t timed_out = 0;          // partial datagrams dropped by timeout
   std::uint64_t evicted = 0;            // partial datagrams dropped by max_datagrams / max_bytes
+  std::uint64_t incomplete = 0;         // partial datagrams left at the end of input (finish())
   std::uint64_t dropped_too_large = 0;  // datagrams
   std::uint64_t dropped_too_many = 0;   // datagrams
   std::uint64_t dropped_truncated = 0;  // datagrams (or IPv6 atomic fragments)
@@ -126,6 +128,10 @@ class FragmentReassembler {
   // order, so with timestamps out of order a datagram may outlive its timeout
   // until those that arrived before it expire (add() still times out the one it matches).
   void expire(std::int64_t now_ns);
+
+  // End of input: every partial datagram left is dropped and reported (fragment_incomplete), oldest
+  // first, so no fragment goes unaccounted for.
+  void finish();
 
   const FragmentStats& stats() const { return stats_; }
   // Fragment data, IP headers and the first fragment's leading bytes (kept for

@@ -19,6 +19,7 @@ inline constexpr std::int64_t kNeverSeen = std::numeric_limits<std::int64_t>::mi
 // Both directions' stream reassemblers, allocated only once a TCP session
 // carries payload: SYN-only flows (floods, scans) cost none of it.
 struct TcpStreams {
+  explicit TcpStreams(const ReassemblyConfig& config) : dir{TcpStream(config), TcpStream(config)} {}
   TcpStream dir[2];  // [0] originator's bytes, [1] responder's
 };
 

@@ -37,6 +37,7 @@ class SessionTableImpl {
         obs_(obs),
         budget_(opt.reassembly_memory),
         fragments_(fragment_limits(opt)) {
+    stream_config_.max_buffered = opt.reassembly_per_stream;
     fragments_.set_anomaly_handler([this](const Packet& p, std::string_view name) { anomaly(p, {}, name); });
   }
 
@@ -158,6 +159,7 @@ class SessionTableImpl {
   }
 
   void finish() {
+    fragments_.finish();
     // Oldest first, so records come out in the order sessions went idle.
     while (live_ > 0) {
       const std::uint32_t i = oldest_idle();
@@ -437,7 +439,7 @@ class SessionTableImpl {
   void reassemble(Session& s, const DecodedPacket& pkt, const TcpSegment& seg, bool orig_side) {
     if (!s.streams) {
       if (seg.len == 0) return;  // no payload yet: nothing to reassemble
-      s.streams = std::make_unique<TcpStreams>();
+      s.streams = std::make_unique<TcpStreams>(stream_config_);
       for (int d = 0; d < 2; ++d) {
         StreamReceiver* rx = obs_ ? obs_->stream_receiver(s.record, d == 0) : nullptr;
         TcpStream& st = s.streams->dir[d];
@@ -645,6 +647,7 @@ class SessionTableImpl {
   SessionOptions opt_;
   SessionObserver* obs_;
   ReassemblyBudget budget_;
+  ReassemblyConfig stream_config_;  // per-direction cap (reassembly_per_stream) and retransmission history
   FragmentReassembler fragments_;
   FlowIndex index_;
   Slab<Session> sessions_;

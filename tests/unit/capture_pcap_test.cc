@@ -256,6 +256,66 @@ TEST(PcapCompressed, TruncatedGzipKeepsWhatWasReadAndSaysSo) {
   EXPECT_EQ(r->summary().damaged.back().reason, "compressed_stream_truncated");
 }
 
+std::size_t count_packets(CaptureReader& r) {
+  Packet p;
+  std::size_t n = 0;
+  while (r.next(p)) ++n;
+  return n;
+}
+
+// A decompression bomb: a pcap header, then zero bytes (empty records at time 0).
+ByteVec zero_bomb(std::size_t zeros) {
+  PcapFile f(false, false);
+  ByteVec bytes = f.bytes;
+  bytes.resize(bytes.size() + zeros, 0);
+  return bytes;
+}
+
+TEST(PcapCompressed, DecompressedSizeBoundStopsExactlyThereAndSaysSo) {
+  const ByteVec bomb = zero_bomb(8u << 20);
+  for (const auto& [name, data] : {std::pair<std::string, ByteVec>{"bomb.pcap.gz", gzip(bomb)}, {"bomb.pcap.zst", zstd(bomb)}}) {
+    OpenOptions o;
+    o.max_decompressed_bytes = 1u << 20;
+    auto r = CaptureReader::open(write_tmp(name, data), o);
+    ASSERT_TRUE(r.ok()) << name;
+    EXPECT_EQ(count_packets(**r), ((1u << 20) - 24) / 16) << name;  // every whole empty record before the bound
+    EXPECT_EQ((*r)->summary().data_bytes, 1u << 20) << name;
+    ASSERT_FALSE((*r)->summary().damaged.empty()) << name;
+    EXPECT_EQ((*r)->summary().damaged.back().reason, "decompression_limit") << name;
+    EXPECT_EQ((*r)->summary().damaged.back().offset, 1u << 20) << name;
+
+    // Under the bound (the default), the same file reads to its end.
+    auto whole = CaptureReader::open(write_tmp(name, data));
+    ASSERT_TRUE(whole.ok());
+    EXPECT_EQ(count_packets(**whole), (8u << 20) / 16) << name;
+    EXPECT_TRUE((*whole)->summary().damaged.empty()) << name;
+  }
+}
+
+TEST(PcapCompressed, CompressionRatioBoundStopsABombNotAFile) {
+  // 80 MiB of zeros: ~1,000:1 under gzip, far more under zstd; the bound is
+  // judged once past 64 MiB, so it stops there at a ratio of 500 and not at all at 0.
+  const ByteVec bomb = zero_bomb(80u << 20);
+  const ByteVec gz = gzip(bomb);
+  const std::string path = write_tmp("ratio.pcap.gz", gz);
+  OpenOptions o;
+  o.max_compression_ratio = 500;
+  auto r = CaptureReader::open(path, o);
+  ASSERT_TRUE(r.ok());
+  count_packets(**r);
+  EXPECT_GE((*r)->summary().data_bytes, 64u << 20);
+  EXPECT_LT((*r)->summary().data_bytes, 80u << 20);
+  ASSERT_FALSE((*r)->summary().damaged.empty());
+  EXPECT_EQ((*r)->summary().damaged.back().reason, "decompression_limit");
+
+  o.max_compression_ratio = 0;  // no ratio check
+  auto off = CaptureReader::open(path, o);
+  ASSERT_TRUE(off.ok());
+  count_packets(**off);
+  EXPECT_EQ((*off)->summary().data_bytes, bomb.size());
+  EXPECT_TRUE((*off)->summary().damaged.empty());
+}
+
 TEST(PcapStdin, DashReadsStandardInput) {
   PcapFile f = five_records();
   std::string path = write_tmp("stdin.pcap.gz", gzip(f.bytes));

@@ -120,6 +120,30 @@ TEST(PcapngDamage, BadBlockLengthIsSkippedToTheNextBlock) {
   }
 }
 
+TEST(PcapngDamage, AGoodBlockBetweenTwoBrokenOnesIsKept) {
+  // Zero length, then a good EPB, then a block of length 4 (no room for its own trailer), then a good EPB:
+  // each good block is found again although the block after it is broken too.
+  PcapngFile f;
+  f.shb(false).idb(1, 0).epb(0, 1, payload(40, 0));
+  ByteVec zero;
+  put32(zero, 6, false);
+  put32(zero, 0, false);
+  put32(zero, 0, false);
+  f.bytes.insert(f.bytes.end(), zero.begin(), zero.end());
+  f.epb(0, 2, payload(40, 1));
+  ByteVec four;
+  put32(four, 6, false);
+  put32(four, 4, false);
+  f.bytes.insert(f.bytes.end(), four.begin(), four.end());
+  f.epb(0, 3, payload(40, 2)).epb(0, 4, payload(40, 3));
+  auto r = open_ok(write_tmp("between.pcapng", f.bytes));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(tags(read_all(*r)), (std::vector<std::uint8_t>{0, 1, 2, 3}));
+  ASSERT_EQ(r->summary().damaged.size(), 2u);
+  EXPECT_EQ(r->summary().damaged[0].length, 12u);
+  EXPECT_EQ(r->summary().damaged[1].length, 8u);
+}
+
 TEST(PcapngDamage, TrailingLengthMismatchIsDamage) {
   PcapngFile f = five_epbs();
   std::size_t bad = f.offsets[3];

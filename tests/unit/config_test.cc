@@ -133,11 +133,12 @@ TEST(ConfigParse, Bytes) {
   EXPECT_EQ(v->count, 2048u);
   EXPECT_EQ(parse_value(spec("cfgtest_bytes"), "1.5M")->count, 1572864u);
   EXPECT_EQ(parse_value(spec("cfgtest_bytes"), "3G")->count, 3ull << 30);
+  EXPECT_EQ(parse_value(spec("cfgtest_bytes"), "5T")->count, 5ull << 40);
   EXPECT_EQ(parse_value(spec("cfgtest_bytes"), "0.001K")->count, 1u);  // a suffix rounds down
-  const std::string want = "expected a number of bytes of at least 1 (suffix K, M or G allowed)";
+  const std::string want = "expected a number of bytes of at least 1 (suffix K, M, G or T allowed)";
   EXPECT_EQ(reject("cfgtest_bytes", "lots"), want);
   EXPECT_EQ(reject("cfgtest_bytes", "1.5"), want);  // a bare count is exact
-  EXPECT_EQ(reject("cfgtest_bytes", "5T"), want);
+  EXPECT_EQ(reject("cfgtest_bytes", "5P"), want);
   EXPECT_EQ(reject("cfgtest_bytes", "0"), want);
   EXPECT_EQ(reject("cfgtest_bytes", "M"), want);
 }
@@ -372,6 +373,7 @@ TEST(ConfigSession, DefaultsMatchSessionOptions) {
   EXPECT_EQ(o.max_sessions, d.max_sessions);
   EXPECT_EQ(o.reassembly_memory, d.reassembly_memory);
   EXPECT_EQ(o.fragment_memory, d.fragment_memory);
+  EXPECT_EQ(o.reassembly_per_stream, d.reassembly_per_stream);
 }
 
 TEST(ConfigSession, EachSettingReachesSessionOptions) {
@@ -385,6 +387,7 @@ TEST(ConfigSession, EachSettingReachesSessionOptions) {
   ASSERT_TRUE(c.set("max_sessions", "1234"));
   ASSERT_TRUE(c.set("reassembly_memory", "64K"));
   ASSERT_TRUE(c.set("fragment_memory", "2M"));
+  ASSERT_TRUE(c.set("reassembly_per_stream", "3K"));
   const SessionOptions o = session_options(c);
   EXPECT_EQ(o.tcp_timeout_ns, 600'000'000'000);
   EXPECT_EQ(o.udp_timeout_ns, 7'000'000'000);
@@ -393,6 +396,7 @@ TEST(ConfigSession, EachSettingReachesSessionOptions) {
   EXPECT_EQ(o.max_sessions, 1234u);
   EXPECT_EQ(o.reassembly_memory, 65536u);
   EXPECT_EQ(o.fragment_memory, 2u << 20);
+  EXPECT_EQ(o.reassembly_per_stream, 3u << 10);
 }
 
 TEST(ConfigSession, FromEnvUsesTheSameParser) {

@@ -93,6 +93,26 @@ TEST(DecodeTunnels, IpInIpAndDepthBound) {
   EXPECT_LT(q.d.layer_count, DecodedPacket::kMaxLayers);
 }
 
+TEST(DecodeTunnels, MaxLayersBoundsTheWalk) {
+  ByteVec b = cat({ipv4(17, 8), udp(1, 2, 0)});
+  for (int i = 0; i < 2; ++i) b = cat({ipv4(4, b.size()), b});
+  const ByteVec frame = cat({eth(0x0800), b});  // frame:eth:ip:ip:ip:udp
+  ASSERT_EQ(max_layers(), DecodedPacket::kMaxLayers);
+  set_max_layers(4);
+  Decoded cut(frame);
+  set_max_layers(DecodedPacket::kMaxLayers);  // process-wide: restored before anything can fail
+  EXPECT_EQ(cut.protos(), "frame:eth:ip:ip");
+  EXPECT_NE(cut.anomalies().find("layer_limit_reached"), std::string::npos);
+  Decoded whole(frame);
+  EXPECT_EQ(whole.protos(), "frame:eth:ip:ip:ip:udp");
+  EXPECT_EQ(whole.anomalies(), "");
+  // Out-of-range values are clamped: the frame and one header at least, the layer array at most.
+  set_max_layers(0);
+  EXPECT_EQ(max_layers(), 2u);
+  set_max_layers(1000);
+  EXPECT_EQ(max_layers(), DecodedPacket::kMaxLayers);
+}
+
 TEST(DecodeTunnels, TruncatedTunnelHeaders) {
   Decoded v(cat({eth(0x0800), ipv4(17, 12), udp(1, 4789, 8), {0x08, 0, 0, 0}}), linktype::kEthernet, 14 + 20 + 8 + 16);
   EXPECT_NE(v.anomalies().find("truncated_vxlan"), std::string::npos);

@@ -963,6 +963,26 @@ TEST(SessionTable, ReassemblyBudgetForcedGapIsFlagged) {
   EXPECT_NE(std::string_view(recs[0].history.data()).find('x'), std::string_view::npos) << recs[0].history.data();
 }
 
+// The same with the per-direction cap (reassembly_per_stream) binding and the
+// shared budget free: 10 bytes waiting behind a hole pass a 4-byte cap; with the
+// default cap they wait, the hole is filled, and nothing is missed.
+TEST(SessionTable, PerStreamCapForcesAGapOfItsOwn) {
+  Tcp t;
+  const auto packets = cat(handshake(t), {
+                                             t.c(1006, 5001, kPA, "laterlater"),  // 1001..1005 not yet here
+                                             t.c(1001, 5001, kPA, "first"),
+                                         });
+  SessionOptions o;
+  o.reassembly_per_stream = 4;
+  const auto capped = run(packets, o);
+  ASSERT_EQ(capped.size(), 1u);
+  EXPECT_TRUE(capped[0].flags & session_flag::kReassemblyLimit);
+  EXPECT_GT(capped[0].missed_bytes, 0u);
+  const auto free = run(packets, SessionOptions{});
+  ASSERT_EQ(free.size(), 1u);
+  EXPECT_FALSE(free[0].flags & session_flag::kReassemblyLimit);
+  EXPECT_EQ(free[0].missed_bytes, 0u);
+}
+
 }  // namespace
 }  // namespace pcapscope
-

@@ -302,6 +302,23 @@ TEST_F(FragmentIpv4, MissingFragmentTimesOut) {
   EXPECT_EQ(t.r.pending_datagrams(), 1u);
 }
 
+TEST_F(FragmentIpv4, WhatIsStillPartialAtTheEndIsReportedIncomplete) {
+  Feeder t;
+  std::vector<Frame> ips;
+  for (std::uint16_t id : {7, 8}) ips.push_back(udp4(data, id));
+  EXPECT_EQ(t.feed(frag4(ips[0], 0, 40, true)), Outcome::kHeld);
+  EXPECT_EQ(t.feed(frag4(ips[1], 40, 40, true)), Outcome::kHeld);
+  t.r.finish();
+  EXPECT_EQ(t.anomalies, (Names{"fragment_incomplete", "fragment_incomplete"}));
+  EXPECT_EQ(t.anomaly_packets[0].frame, 1u);  // oldest first
+  EXPECT_EQ(t.anomaly_packets[1].frame, 2u);
+  EXPECT_EQ(t.r.stats().incomplete, 2u);
+  EXPECT_EQ(t.r.pending_datagrams(), 0u);
+  EXPECT_EQ(t.r.buffered_bytes(), 0u);
+  t.r.finish();  // nothing left: nothing more reported
+  EXPECT_EQ(t.anomalies.size(), 2u);
+}
+
 TEST_F(FragmentIpv4, StaleDatagramIsReplacedWithoutExpire) {
   Feeder t;
   EXPECT_EQ(t.feed(frags[0], kT0), Outcome::kHeld);
