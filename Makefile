@@ -53,9 +53,9 @@ demo: build
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-# The sanitizer build runs the unit tests and the whole-corpus crash/hang sweep.
+# The sanitizer build runs every test too: unit, corpus, differential, command-line and hostile captures.
 test-asan: asan
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|sanitize'
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 test: test-unit test-asan test-fuzz
 
@@ -63,12 +63,15 @@ test: test-unit test-asan test-fuzz
 # their own directory; seeds are cut from ../shared/corpus into
 # $(FUZZ_BUILD)/seeds by pcapscope-make-seeds of the normal build. Crashes and
 # hangs land in $(FUZZ_BUILD)/artifacts/<target>/ and fail the make.
-#   make fuzz        long run: FUZZ_SECONDS per target
+#   make fuzz        long run: FUZZ_SECONDS per target (FUZZ_RUNS=N: or until N executions;
+#                    FUZZ_TARGETS="dns decode": only those)
 #   make test-fuzz   bounded run (part of make test): FUZZ_CI_SECONDS per target, two at once
 FUZZ_BUILD      ?= build-fuzz
 FUZZ_SECONDS    ?= 600
 FUZZ_CI_SECONDS ?= 45
 FUZZ_JOBS       ?= 2
+FUZZ_RUNS       ?=
+FUZZ_TARGETS    ?= dns http tls ssh filter capture decode sessions config
 
 fuzz-build: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -77,7 +80,7 @@ fuzz-build: deps
 	  capture_fuzzer decode_fuzzer sessions_fuzzer config_fuzzer
 
 fuzz: build fuzz-build
-	tests/fuzz/run.sh $(FUZZ_BUILD) $(BUILD)/tests/fuzz/pcapscope-make-seeds $(FUZZ_SECONDS) $(FUZZ_JOBS)
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(BUILD)/tests/fuzz/pcapscope-make-seeds $(FUZZ_SECONDS) $(FUZZ_JOBS) "$(FUZZ_RUNS)" "$(FUZZ_TARGETS)"
 
 test-fuzz: build fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(BUILD)/tests/fuzz/pcapscope-make-seeds $(FUZZ_CI_SECONDS) $(FUZZ_JOBS)

@@ -2,13 +2,16 @@
 # Runs the fuzzers (protocol parsers, filter, capture reading, decoding,
 # session stage, config) for a bounded time each, seeded from the corpus.
 #
-#   tests/fuzz/run.sh FUZZ_BUILD SEED_TOOL SECONDS [JOBS]
+#   tests/fuzz/run.sh FUZZ_BUILD SEED_TOOL SECONDS [JOBS [RUNS [TARGETS]]]
 #
 # FUZZ_BUILD   a PCAPSCOPE_FUZZ=ON build directory (build-fuzz)
 # SEED_TOOL    pcapscope-make-seeds (any build); seeds are cut from
 #              ../shared/corpus into FUZZ_BUILD/seeds/<target>/ once
 # SECONDS      -max_total_time per target
 # JOBS         fuzzers run at once (default 2)
+# RUNS         -runs per target: stop after this many executions (default:
+#              none, SECONDS alone); `make fuzz FUZZ_RUNS=10000000 FUZZ_SECONDS=86400`
+# TARGETS      the targets to run, space-separated (default: all nine)
 #
 # Everything written stays under FUZZ_BUILD: the growing corpus
 # (corpus/<target>/, libFuzzer writes new inputs only to its first corpus
@@ -21,6 +24,7 @@ build=$1
 seed_tool=$2
 seconds=$3
 jobs=${4:-2}
+runs=${5:-}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 corpus_dir="$src/../shared/corpus"
 
@@ -48,6 +52,7 @@ max_len() {
 run_one() {
   t=$1
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t" "$build/logs"
+  t0=$(date +%s)
   extra=
   [ -d "$src/tests/fuzz/regressions/$t" ] && extra="$src/tests/fuzz/regressions/$t"
   # The filter target's seeds are expressions kept in the tree, not cut from captures.
@@ -55,13 +60,17 @@ run_one() {
   [ "$t" = filter ] && seeds="$src/tests/fuzz/filter_seeds"
   [ "$t" = config ] && seeds="$src/tests/fuzz/config_seeds"
   # shellcheck disable=SC2086  # $extra is one path or nothing
-  "$build/tests/fuzz/${t}_fuzzer" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 \
+  # shellcheck disable=SC2086  # $runs_flag is one flag or nothing
+  "$build/tests/fuzz/${t}_fuzzer" -max_total_time="$seconds" $runs_flag -max_len="$(max_len "$t")" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
     "$build/corpus/$t" "$seeds" $extra >"$build/logs/$t.log" 2>&1
   echo $? >"$build/logs/$t.rc"
+  echo "seconds=$(( $(date +%s) - t0 ))" >"$build/logs/$t.rc.time"
 }
 
-targets="dns http tls ssh filter capture decode sessions config"
+targets=${6:-"dns http tls ssh filter capture decode sessions config"}
+runs_flag=
+[ -n "$runs" ] && runs_flag="-runs=$runs"
 start=$(date +%s)
 running=0
 for t in $targets; do
@@ -79,7 +88,8 @@ for t in $targets; do
   rc=$(cat "$build/logs/$t.rc" 2>/dev/null || echo 1)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/logs/$t.log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$build/logs/$t.log")
-  printf 'fuzz %-6s rc=%s executions=%s execs/s=%s\n' "$t" "$rc" "${execs:-?}" "${rate:-?}"
+  secs=$(sed -n 's/^seconds=//p' "$build/logs/$t.rc.time" 2>/dev/null)
+  printf 'fuzz %-8s rc=%s executions=%s execs/s=%s seconds=%s\n' "$t" "$rc" "${execs:-?}" "${rate:-?}" "${secs:-?}"
   if [ "$rc" != 0 ]; then
     status=1
     grep -E 'fuzz invariant failed|ERROR:|SUMMARY:' "$build/logs/$t.log" | head -5
