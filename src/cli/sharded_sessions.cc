@@ -33,7 +33,8 @@ struct TableOutput {
     std::uint32_t entry = 0;  // the batch entry it belongs to (kEndOfInput: none)
     std::uint8_t phase = kIdle;
     // kIdle and kEndOfInput: the ended session's end order. A group without
-    // one (fragments expiring) keeps the lowest: expire() ages fragments first.
+    // one (fragments expiring or left partial) keeps the lowest: expire() ages
+    // fragments first, and finish() drops what is left of them first.
     EndOrder order{std::numeric_limits<std::int64_t>::min(), 0, 0};
     std::uint32_t begin = 0, end = 0;  // its events
   };
@@ -160,8 +161,9 @@ class Recorder final : public SessionObserver, public ProtocolObserver {
   void on_anomaly(const Packet&, std::string_view uid, std::string_view name) override {
     append(TableOutput::Kind::kAnomaly, out->notes.size());
     out->notes.push_back({std::string(uid), std::string(name)});
-    // Fragments expiring (no uid): their own group, first of the phase.
-    if (phase_ == TableOutput::kIdle && uid.empty()) close();
+    // Fragments expiring, or left partial at the end of input (no uid): their
+    // own group, first of the phase, as one table reports them first.
+    if (phase_ != TableOutput::kPacket && uid.empty()) close();
   }
   void on_dns(const DnsLogRecord& r) override { keep(TableOutput::Kind::kDns, out->dns, r); }
   void on_http(const HttpLogRecord& r) override { keep(TableOutput::Kind::kHttp, out->http, r); }
