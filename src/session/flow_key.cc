@@ -2,6 +2,9 @@
 // transport header follows it, and the canonical key.
 #include "session/flow_key.h"
 
+#include <atomic>
+#include <random>
+
 #include "core/bytes.h"
 #include "core/checksum.h"
 #include "session/community_id.h"
@@ -205,6 +208,19 @@ void make_key(const PacketFlow& f, FlowKey& key, bool& src_is_a) {
   key.addr_b = b.bytes;
   key.port_a = src_is_a ? f.sport : f.dport;
   key.port_b = src_is_a ? f.dport : f.sport;
+}
+
+std::uint64_t hash_seed() {
+  static const std::uint64_t base = [] {
+    std::random_device rd;
+    return (std::uint64_t{rd()} << 32) ^ rd();
+  }();
+  static std::atomic<std::uint64_t> counter{0};
+  // splitmix64 of base + n * golden ratio: distinct, unpredictable without base.
+  std::uint64_t z = base + (counter.fetch_add(1, std::memory_order_relaxed) + 1) * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
 }
 
 }  // namespace pcapscope::session

@@ -45,6 +45,12 @@ inline std::uint64_t hash_key(const FlowKey& k, std::uint64_t seed) {
   return h ^ (h >> 29);
 }
 
+// A SEED for hash_key() (and the fragment index): drawn from the kernel once
+// per process, then stepped per call, as Rust's RandomState does. Each table
+// still gets its own seed, without a random_device per table (that was a
+// tenth of a sessions fuzz execution, which builds three tables).
+std::uint64_t hash_seed();
+
 // What process() needs from one decoded packet: the flow as seen on the wire
 // (source -> destination) plus the transport details.
 struct PacketFlow {

@@ -25,7 +25,7 @@ inline constexpr std::uint32_t kNoSession = UINT32_MAX;
 template <typename T>
 class Slab {
  public:
-  static constexpr std::uint32_t kChunk = 4096;
+  static constexpr std::uint32_t kChunk = 256;
 
   Slab() = default;
   Slab(const Slab&) = delete;

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <random>
 
 #include "core/bytes.h"
+#include "session/flow_key.h"
 
 namespace pcapscope::session {
 
@@ -123,7 +123,7 @@ std::size_t FragmentReassembler::KeyHash::operator()(const Key& k) const {
 }
 
 FragmentReassembler::FragmentReassembler(FragmentLimits limits)
-    : limits_(limits), index_(0, KeyHash{(std::uint64_t{std::random_device{}()} << 32) | std::random_device{}()}) {
+    : limits_(limits), index_(0, KeyHash{hash_seed()}) {
   limits_.timeout_ns = std::max<std::int64_t>(limits_.timeout_ns, 0);
 }
 

@@ -11,7 +11,6 @@
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <random>
 
 #include "core/ip_hash.h"
 #include "decode/dispatch.h"
@@ -217,11 +216,6 @@ class SessionTableImpl {
     std::uint64_t h = (a ^ b) + std::min(a, b) * 0xBF58476D1CE4E5B9ULL;
     h ^= h >> 31;
     return h * 0x94D049BB133111EBULL;
-  }
-
-  static std::uint64_t random_seed() {
-    std::random_device rd;
-    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
   }
 
   static FragmentLimits fragment_limits(const SessionOptions& o) {
@@ -585,14 +579,18 @@ class SessionTableImpl {
     return best;
   }
 
-  // Each list is kept in order of idle clock (last_seen), not of activity:
+  // Each list is kept in end order (idle clock first), not of activity:
   // a class has one timeout, so the sweep then ends exactly the sessions idle
   // past it and stops at the first that is not (with timestamps out of order,
   // an activity-ordered list would hide an overdue session behind a younger
   // one, and whether it timed out would depend on its neighbours, which
   // sharded tables do not share). In capture order a session goes to the
-  // tail; one whose clock is behind walks back, at most kMaxWalk places (a
-  // hostile capture cannot make linking cost more than that).
+  // tail; one whose end order is behind walks back, at most kMaxWalk places
+  // (a hostile capture cannot make linking cost more than that). The whole
+  // end order, not the clock alone, decides: a session that closes moves to
+  // the closed list at a later frame than its idle frame, and among equal
+  // clocks it belongs before the ones idle since later frames (the sessions
+  // fuzzer's finding: two sessions closing within one timestamp).
   static constexpr int kMaxWalk = 64;
   void link(std::uint32_t i) {
     Session& s = sessions_[i];
@@ -600,7 +598,7 @@ class SessionTableImpl {
     Lru& l = lru_[lru_class(s)];
     std::uint32_t after = l.tail;
     if (s.last_seen != kNeverSeen) {
-      for (int walked = 0; after != kNoSession && sessions_[after].last_seen > s.last_seen && walked < kMaxWalk; ++walked)
+      for (int walked = 0; after != kNoSession && ends_before(s, sessions_[after]) && walked < kMaxWalk; ++walked)
         after = sessions_[after].prev;
     }
     s.prev = after;
@@ -628,7 +626,7 @@ class SessionTableImpl {
     s.record.idle_ns = now;
     s.record.idle_frame = frame;
     s.record.level = level_;
-    const bool in_place = lru_[lru_class(s)].tail == i && (s.prev == kNoSession || sessions_[s.prev].last_seen <= now);
+    const bool in_place = lru_[lru_class(s)].tail == i && (s.prev == kNoSession || !ends_before(s, sessions_[s.prev]));
     if (!in_place) {
       unlink(i);
       link(i);
@@ -654,7 +652,7 @@ class SessionTableImpl {
   Lru lru_[4];
   std::size_t live_ = 0;
   SessionStats stats_;
-  const std::uint64_t seed_ = random_seed();
+  const std::uint64_t seed_ = hash_seed();
   PacketFlow flow_;
   PacketFlow inner_flow_;  // the innermost level's, while process_outer_levels() decides where it goes
   FlowKey key_;
