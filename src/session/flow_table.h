@@ -25,6 +25,9 @@ inline constexpr std::uint32_t kNoSession = UINT32_MAX;
 template <typename T>
 class Slab {
  public:
+  // Small enough that a table of a few sessions (a sharded worker on a short
+  // capture, a fuzz execution) does not take megabytes; large enough that
+  // the chunk lookup costs nothing (4,096 ran the same instructions per packet).
   static constexpr std::uint32_t kChunk = 256;
 
   Slab() = default;
