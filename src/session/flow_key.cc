@@ -217,10 +217,7 @@ std::uint64_t hash_seed() {
   }();
   static std::atomic<std::uint64_t> counter{0};
   // splitmix64 of base + n * golden ratio: distinct, unpredictable without base.
-  std::uint64_t z = base + (counter.fetch_add(1, std::memory_order_relaxed) + 1) * 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return mix64(base + (counter.fetch_add(1, std::memory_order_relaxed) + 1) * 0x9e3779b97f4a7c15ULL);
 }
 
 }  // namespace pcapscope::session

@@ -45,6 +45,13 @@ inline std::uint64_t hash_key(const FlowKey& k, std::uint64_t seed) {
   return h ^ (h >> 29);
 }
 
+// splitmix64's finalizer: a bijective 64-bit mix (the fragment index's hash, hash_seed()).
+inline std::uint64_t mix64(std::uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
 // A SEED for hash_key() (and the fragment index): drawn from the kernel once
 // per process, then stepped per call, as Rust's RandomState does. Each table
 // still gets its own seed, without a random_device per table (that was a

@@ -39,12 +39,6 @@ std::int64_t cutoff(std::int64_t now, std::int64_t timeout) {
   return now < kMin + timeout ? kMin : now - timeout;
 }
 
-std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // The completing packet's headers before the reassembled IP layer were sized
 // for the fragment; their length fields must now reach NEW_END (the end of the
 // synthetic packet) or the next decode() would clip the datagram back to the
@@ -114,10 +108,10 @@ struct FragmentReassembler::Fragment {
 };
 
 std::size_t FragmentReassembler::KeyHash::operator()(const Key& k) const {
-  std::uint64_t h = mix(seed ^ ((std::uint64_t{k.id} << 16) | (std::uint64_t{k.version} << 8) | k.protocol));
+  std::uint64_t h = mix64(seed ^ ((std::uint64_t{k.id} << 16) | (std::uint64_t{k.version} << 8) | k.protocol));
   for (const auto* a : {&k.src, &k.dst}) {
-    h = mix(h ^ load_be64(a->data()));
-    h = mix(h ^ load_be64(a->data() + 8));
+    h = mix64(h ^ load_be64(a->data()));
+    h = mix64(h ^ load_be64(a->data() + 8));
   }
   return static_cast<std::size_t>(h);
 }
