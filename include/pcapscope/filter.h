@@ -86,6 +86,14 @@ class Filter {
   std::unique_ptr<Program> program_;
 };
 
+// Arithmetic over fields with several occurrences takes every pair (Wireshark
+// 4.0's rule), at most this many per operation and subject: beyond them the
+// operation has no further values. arithmetic_cut_count() counts, for the
+// whole process, the evaluations cut short; the command line reports it, so
+// a filter that met the bound never passes silently.
+inline constexpr std::size_t kMaxArithmeticPairs = 4096;
+std::uint64_t arithmetic_cut_count();
+
 // Names a filter over SUBJECT may use (fields, and for packets protocol
 // names), for help texts and "did you mean" hints.
 std::vector<std::string_view> field_names(Subject subject);

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "cli/common.h"
 #include "core/sandbox.h"
+#include "pcapscope/filter.h"
 
 #ifndef PCAPSCOPE_VERSION
 #define PCAPSCOPE_VERSION "dev"
@@ -66,5 +68,10 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   Stdout::flush();
+  if (const std::uint64_t cut = pcapscope::filter::arithmetic_cut_count())
+    fmt::print(stderr,
+               "pcapscope: filter: {} evaluations had more than {} pairs of occurrences in one arithmetic operation; "
+               "the pairs beyond were not taken (docs/filters.md)\n",
+               cut, pcapscope::filter::kMaxArithmeticPairs);
   return exit_code;
 }

@@ -61,6 +61,16 @@ with tempfile.TemporaryDirectory() as tmp:
     expect = [a for a in everything if a["severity"] in ("high", "critical")]
     check("analyze --where narrows the alerts", alerts == expect and 0 < len(alerts) < len(everything),
           [a["detector"] for a in alerts])
+    # Arithmetic pairs multiply along a chain (3^12 for an alert with three frames): the
+    # bound cuts them, and the run says so on stderr, once, with the count.
+    chain = " * ".join(["frames"] * 12)
+    p = ps("analyze", cap, "--no-hash", "--no-learn", "--format", "jsonl", "--where", chain + " > 0", env=env)
+    err = p.stderr.decode()
+    check("arithmetic over many occurrences: bounded, and reported",
+          p.returncode == 0 and err.count("\n") == 1 and "evaluations had more than 4096 pairs" in err
+          and 0 < len([r for r in jsonl(p) if r["record"] == "alert"]) <= len(everything), err)
+    p = ps("analyze", cap, "--no-hash", "--no-learn", "--format", "jsonl", "--where", "frames * frames > 0", env=env)
+    check("no report when no operation met the bound", p.returncode == 0 and p.stderr == b"", p.stderr)
     p = ps("analyze", cap, "--no-hash", "--no-learn", "--fail-on-alert", "--where", 'detector == "none"', env=env)
     check("--fail-on-alert counts only the alerts --where keeps", p.returncode == 0, p.returncode)
 

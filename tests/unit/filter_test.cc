@@ -277,6 +277,30 @@ TEST(FilterRecords, DnsFunctions) {
   EXPECT_TRUE(compile("answers != 192.168.0.0/16", Subject::kDns).matches(r));
 }
 
+// Pairs multiply along a chain of multi-valued operands; one operation takes
+// at most kMaxArithmeticPairs of them, in order, and the cut is counted.
+TEST(FilterRecords, ArithmeticPairsAreBounded) {
+  static_assert(filter::kMaxArithmeticPairs == 4096, "the test's sizes assume 4096");
+  DnsLogRecord r;
+  r.TTLs = {1, 2, 3, 4, 5, 6, 7, 8};
+  const std::uint64_t before = filter::arithmetic_cut_count();
+  // 8^4 = 4096 pairs in the outer operation: every one taken, the last included.
+  EXPECT_TRUE(compile("TTLs * TTLs * TTLs * TTLs == 4096", Subject::kDns).matches(r));
+  EXPECT_TRUE(compile("TTLs * TTLs == 56", Subject::kDns).matches(r));
+  EXPECT_EQ(filter::arithmetic_cut_count(), before);
+  // 8^5 = 32768 pairs: the first 4096 (inner values 1..512th times 1..8) are taken, the last is not.
+  Filter deep = compile("TTLs * TTLs * TTLs * TTLs * TTLs == 32768", Subject::kDns);
+  EXPECT_FALSE(deep.matches(r));
+  EXPECT_EQ(filter::arithmetic_cut_count(), before + 1);
+  EXPECT_TRUE(compile("TTLs * TTLs * TTLs * TTLs * TTLs == 8", Subject::kDns).matches(r));
+  EXPECT_EQ(filter::arithmetic_cut_count(), before + 2);
+  // Thirty deep would be 8^30 values without the bound; it stays a few thousand per operation.
+  std::string chain = "TTLs";
+  for (int i = 0; i < 29; ++i) chain += " * TTLs";
+  EXPECT_FALSE(compile(chain + " == 0", Subject::kDns).matches(r));
+  EXPECT_GT(filter::arithmetic_cut_count(), before + 2);
+}
+
 TEST(FilterRecords, ConnSchemaCoversEverySessionField) {
   const auto& schema = logschema::conn_schema();
   ASSERT_EQ(schema.fields.size(), session_fields().size());
