@@ -129,7 +129,7 @@ class ArithNode final : public ValueNode {
     // a chain (frames * frames * ... on an alert with three frames is 3^k
     // values: filter_fuzzer's RSS grew in steps to 2 GiB on such inputs), so
     // one operation takes at most kMaxArithmeticPairs pairs per subject, in
-    // order, and counts the subjects it cut short (reported by the CLI).
+    // order, and counts the evaluations it cut short (reported by the CLI).
     std::size_t budget = kMaxArithmeticPairs;
     for (const Value& x : ta_)
       for (const Value& y : tb_) {
